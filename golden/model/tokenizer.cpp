@@ -51,7 +51,9 @@ std::vector<std::string> WordPieceTokenizer::basic_tokenize(std::string_view tex
   std::u32string cleaned;
   for (char32_t cp : uc::decode_utf8(text)) {
     if (cp == 0 || cp == 0xFFFD || uc::is_control(cp)) continue;
-    if (uc::is_whitespace(cp)) {
+    // BERT splits words with Python's str.split(), which also breaks at the line and paragraph
+    // separators U+2028/U+2029 (categories Zl/Zp, neither control nor BERT whitespace).
+    if (uc::is_whitespace(cp) || cp == 0x2028 || cp == 0x2029) {
       cleaned += U' ';
     } else if (uc::is_cjk_ideograph(cp)) {
       cleaned += U' ';
