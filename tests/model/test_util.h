@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -11,14 +13,22 @@
 namespace esact::model::test {
 
 // A fresh folder under $TMPDIR (or /tmp) that lives for the test process.
+// Removed again when the test process exits.
 inline std::string temp_dir() {
-  static std::string dir = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/esact_model_test.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return pattern;
-  }();
-  return dir;
+  struct TempDir {
+    std::string path;
+    TempDir() {
+      const char* base = std::getenv("TMPDIR");
+      path = std::string(base && *base ? base : "/tmp") + "/esact_model_test.XXXXXX";
+      if (::mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    }
+    ~TempDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static TempDir dir;
+  return dir.path;
 }
 
 inline std::string write_file(const std::string& name, const std::string& bytes) {
