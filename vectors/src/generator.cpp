@@ -199,6 +199,7 @@ void check_matrix(const TensorI8& t, int rows, const char* name, const Allowance
   const int64_t cols = t.shape[1];
   bool all_zero = true, constant = true, all_rows_equal = true;
   const int8_t first = t.data.empty() ? 0 : t.data[0];
+  int first_zero_row = -1;
   for (int i = 0; i < rows; ++i) {
     bool row_zero = true;
     for (int64_t d = 0; d < cols; ++d) {
@@ -208,14 +209,16 @@ void check_matrix(const TensorI8& t, int rows, const char* name, const Allowance
       row_zero = row_zero && v == 0;
       all_rows_equal = all_rows_equal && v == t(0, d);
     }
-    if (token_rows && row_zero && !allow.zero_rows) {
-      throw GeneratorError(std::string("degenerate input: ") + name + " row " + std::to_string(i) +
-                           " is all zero (ask for --kind zero_rows if intended)");
-    }
+    if (row_zero && first_zero_row < 0) first_zero_row = i;
   }
+  // Whole-tensor rules first: they say more than "row 0 is zero".
   const std::string where = std::string(name) + (token_rows ? " (valid rows)" : "");
   if (all_zero) throw GeneratorError("degenerate input: " + where + " is all zero");
   if (constant) throw GeneratorError("degenerate input: " + where + " is constant (" + std::to_string(first) + ")");
+  if (token_rows && first_zero_row >= 0 && !allow.zero_rows) {
+    throw GeneratorError(std::string("degenerate input: ") + name + " row " + std::to_string(first_zero_row) +
+                         " is all zero (ask for --kind zero_rows if intended)");
+  }
   if (token_rows && rows > 1 && all_rows_equal && !allow.identical_rows) {
     throw GeneratorError("degenerate input: all " + std::to_string(rows) + " valid rows of " + name +
                          " are identical (ask for --kind identical_rows if intended)");
