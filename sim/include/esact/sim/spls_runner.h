@@ -1,0 +1,237 @@
+// Drives one SPLS case through a Verilated esact_spls_top: reset, configuration beat, the input
+// stream with seeded random valid gaps, the output stream with seeded random ready drops, a cycle
+// watchdog, optional FST tracing of a cycle window, and an online scoreboard. Width-generic: the
+// same template serves every named configuration's model.
+#pragma once
+#include <verilated.h>
+#if ESACT_TRACE
+#include <verilated_fst_c.h>
+#endif
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "esact/sim/bits.h"
+#include "esact/sim/scoreboard.h"
+#include "esact/sim/stalls.h"
+#include "esact/spls.h"
+
+namespace esact::sim {
+
+// One case as the harness needs it: configuration, registers, inputs and the golden answer.
+struct SplsStimulus {
+  std::string name;
+  HwConfig cfg;
+  SplsParams params;
+  TensorI8 x, wq, wk;
+  SplsResult golden;
+};
+
+struct RunOptions {
+  uint64_t seed = 1;
+  double stall_prob = 0.0;      // per cycle, per stream: valid low on inputs, ready low on outputs
+  uint64_t max_cycles = 0;      // watchdog; 0 = derive from the case (always on)
+  std::string trace_file;       // empty: no trace
+  uint64_t trace_start = 0;     // first traced cycle
+  uint64_t trace_end = UINT64_MAX;  // last traced cycle
+  uint64_t cycles_after_error = 16; // keep running so the waveform shows context
+  bool check = true;            // false: performance run, beats are counted, not compared
+  int verilator_seed = 0;       // +verilator+seed (0: Verilator default)
+  int rand_reset = 0;           // +verilator+rand+reset (0, 1 or 2)
+};
+
+struct RunResult {
+  bool pass = false;
+  bool timed_out = false;
+  bool assertion_failed = false;
+  uint64_t cycles = 0;          // configuration handshake to last output beat
+  uint64_t total_cycles = 0;    // including reset and the tail after an error
+  uint64_t first_error_cycle = 0;
+  uint64_t max_cycles = 0;
+  double wall_seconds = 0;
+  size_t beats_in = 0, beats_out = 0, beats_expected = 0;
+  std::vector<Mismatch> mismatches;
+  std::string trace_file;
+};
+
+// The watchdog a case gets when none is given: four times the bound of the timing contract plus
+// room for reset and stalls (so a hang is caught in seconds, never mistaken for slowness).
+inline uint64_t default_watchdog(const HwConfig& cfg, const SplsParams& p, double stall_prob) {
+  const uint64_t pairs = 2 * uint64_t(p.L) * cfg.D * cfg.D + uint64_t(cfg.H) * p.L * p.L * cfg.dh();
+  const double stretch = stall_prob > 0 ? 1.0 / (1.0 - std::min(stall_prob, 0.95)) : 1.0;
+  return static_cast<uint64_t>(4.0 * stretch * double(pairs / uint64_t(cfg.LANES) + 64u * cfg.N * cfg.H)) + 10000;
+}
+
+template <class Model>
+RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
+  const HwConfig& cfg = st.cfg;
+  const SplsParams& p = st.params;
+  const int N = cfg.N, D = cfg.D, H = cfg.H, dh = cfg.dh(), LANES = cfg.LANES;
+  RunResult res;
+  res.max_cycles = opt.max_cycles ? opt.max_cycles : default_watchdog(cfg, p, opt.stall_prob);
+
+  // ---- the input beats of spec section 9 ----
+  std::vector<std::vector<int8_t>> beats;
+  auto push_vec = [&](const std::vector<int8_t>& v) {
+    for (int b = 0; b < D / LANES; ++b) beats.emplace_back(v.begin() + b * LANES, v.begin() + (b + 1) * LANES);
+  };
+  std::vector<int8_t> vec(static_cast<size_t>(D));
+  for (int i = 0; i < p.L; ++i) {
+    for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = st.x(i, d);
+    push_vec(vec);
+  }
+  for (int h = 0; h < H; ++h) {
+    for (const TensorI8* w : {&st.wq, &st.wk}) {
+      for (int c = h * dh; c < (h + 1) * dh; ++c) {
+        for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = (*w)(d, c);
+        push_vec(vec);
+      }
+    }
+  }
+
+  SplsScoreboard sb(cfg, expected_spls_beats(cfg, p.L, st.golden));
+  res.beats_expected = sb.expected_count();
+
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->fatalOnError(false);  // an assertion is a reported failure, not an abort of the regression
+  ctx->randReset(opt.rand_reset);
+  if (opt.verilator_seed) ctx->randSeed(opt.verilator_seed);
+  auto m = std::make_unique<Model>(ctx.get(), "TOP");
+#if ESACT_TRACE
+  std::unique_ptr<VerilatedFstC> tfp;
+  if (!opt.trace_file.empty()) {
+    ctx->traceEverOn(true);
+    tfp = std::make_unique<VerilatedFstC>();
+    m->trace(tfp.get(), 99);
+    tfp->open(opt.trace_file.c_str());
+    res.trace_file = opt.trace_file;
+  }
+#endif
+
+  StallGen in_stall(opt.seed * 3 + 1, opt.stall_prob), out_stall(opt.seed * 3 + 2, opt.stall_prob),
+      cfg_stall(opt.seed * 3 + 3, opt.stall_prob);
+  uint64_t cycle = 0;
+  auto tick = [&]() {
+    m->clk_i = 0;
+    m->eval();
+#if ESACT_TRACE
+    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle);
+#endif
+  };
+  auto tock = [&]() {
+    m->clk_i = 1;
+    m->eval();
+#if ESACT_TRACE
+    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle + 1);
+#endif
+    ++cycle;
+  };
+
+  // ---- reset ----
+  m->rst_ni = 0;
+  m->cfg_valid_i = 0;
+  m->in_valid_i = 0;
+  m->out_ready_i = 0;
+  for (int i = 0; i < 5; ++i) {
+    tick();
+    tock();
+  }
+  m->rst_ni = 1;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  bool cfg_done = false;
+  size_t next_beat = 0, loaded_beat = SIZE_MAX;
+  uint64_t start_cycle = 0, last_out_cycle = 0;
+  bool error_seen = false;
+  uint64_t stop_at = UINT64_MAX;
+  while (true) {
+    // Drive this cycle's inputs (held stable while valid and not yet accepted).
+    const bool cfg_valid = !cfg_done && !cfg_stall.stall();
+    m->cfg_valid_i = cfg_valid;
+    set_field(m->cfg_len_i, 0, 16, static_cast<uint64_t>(p.L));
+    set_field(m->cfg_k_i, 0, 16, static_cast<uint64_t>(p.k));
+    set_field(m->cfg_t_i, 0, 16, static_cast<uint64_t>(p.T));
+    set_field(m->cfg_w_i, 0, 16, static_cast<uint64_t>(p.w));
+    set_field(m->cfg_v_i, 0, 16, static_cast<uint64_t>(p.V));
+    m->cfg_causal_i = p.causal;
+    const bool in_valid = cfg_done && next_beat < beats.size() && !in_stall.stall();
+    m->in_valid_i = in_valid;
+    if (next_beat < beats.size() && loaded_beat != next_beat) {  // data changes only per beat
+      for (int e = 0; e < LANES; ++e)
+        set_byte(m->in_data_i, e, static_cast<uint8_t>(beats[next_beat][static_cast<size_t>(e)]));
+      loaded_beat = next_beat;
+    }
+    const bool out_ready = !out_stall.stall();
+    m->out_ready_i = out_ready;
+    tick();  // combinational outputs settle on this cycle's inputs
+
+    if (cfg_valid && m->cfg_ready_o) {
+      cfg_done = true;
+      start_cycle = cycle;
+    }
+    if (in_valid && m->in_ready_o) {
+      ++next_beat;
+      ++res.beats_in;
+    }
+    if (out_ready && m->out_valid_o) {
+      SplsBeat b;
+      b.kind = static_cast<BeatKind>(get_field(m->out_kind_o, 0, 2));
+      b.head = static_cast<int>(get_field(m->out_head_o, 0, 16));
+      b.row = static_cast<int>(get_field(m->out_row_o, 0, 16));
+      b.rep = static_cast<int>(get_field(m->out_rep_o, 0, 16));
+      b.shift_q = static_cast<int>(get_field(m->out_shift_q_o, 0, 5));
+      b.shift_k = static_cast<int>(get_field(m->out_shift_k_o, 0, 5));
+      b.mask.resize(static_cast<size_t>(N));
+      for (int j = 0; j < N; ++j) b.mask[static_cast<size_t>(j)] = get_bit(m->out_mask_o, j);
+      b.cycle = cycle;
+      ++res.beats_out;
+      last_out_cycle = cycle;
+      if (opt.check) {
+        if (!sb.on_beat(b) && !error_seen) {
+          error_seen = true;
+          res.first_error_cycle = cycle;
+          stop_at = cycle + opt.cycles_after_error;
+        }
+      }
+    }
+    tock();
+    if (ctx->gotError() && !res.assertion_failed) {
+      res.assertion_failed = true;
+      sb.add_error("assertion", "an RTL assertion failed (see the %Error line above)", cycle);
+      if (!error_seen) {
+        error_seen = true;
+        res.first_error_cycle = cycle;
+        stop_at = cycle + opt.cycles_after_error;
+      }
+    }
+    if (!opt.check && res.beats_out >= res.beats_expected) break;
+    if (opt.check && sb.complete() && !error_seen) break;
+    if (cycle >= stop_at) break;
+    if (cycle >= res.max_cycles) {
+      res.timed_out = true;
+      std::string why = "watchdog: no completion after " + std::to_string(res.max_cycles) + " cycles (" +
+                        std::to_string(res.beats_in) + "/" + std::to_string(beats.size()) + " input beats, " +
+                        std::to_string(res.beats_out) + "/" + std::to_string(res.beats_expected) + " output beats)";
+      sb.add_error("watchdog", why, cycle);
+      if (!error_seen) res.first_error_cycle = cycle;
+      break;
+    }
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  if (opt.check && !res.timed_out) sb.finish(cycle);
+  m->final();
+#if ESACT_TRACE
+  if (tfp) tfp->close();
+#endif
+  res.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  res.total_cycles = cycle;
+  res.cycles = last_out_cycle >= start_cycle ? last_out_cycle - start_cycle + 1 : 0;
+  res.mismatches = sb.mismatches();
+  res.pass = !res.timed_out && !res.assertion_failed && (opt.check ? sb.ok() : res.beats_out == res.beats_expected);
+  return res;
+}
+
+}  // namespace esact::sim
