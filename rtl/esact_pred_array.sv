@@ -22,7 +22,7 @@ module esact_pred_array
   // derived
   localparam int unsigned GroupSize = Lanes / Groups,
   localparam int unsigned Levels    = $clog2(GroupSize),
-  // |sum| <= GroupSize * 2^14 fits in ProdW + clog2(GroupSize) signed bits (|product| <= 2^14)
+  // |sum| <= GroupSize 2^14 fits in ProdW + clog2(GroupSize) signed bits (|product| <= 2^14)
   localparam int unsigned SumW      = ProdW + Levels
 ) (
   input  logic                          clk_i,
@@ -43,6 +43,11 @@ module esact_pred_array
 );
 
   localparam int unsigned Stages = Levels + 1;
+
+  // The same bits viewed per group: a_grp[g][n] is lane g GroupSize + n.
+  hlog_code_t [Groups-1:0][GroupSize-1:0] a_grp, b_grp;
+  assign a_grp = a_i;
+  assign b_grp = b_i;
 
   // -----------------------------------------------------------------------------------------------
   // Pipeline control: a single enable for all stages
@@ -90,7 +95,7 @@ module esact_pred_array
         always_ff @(posedge clk_i) begin
           if (en && valid_i) begin
             for (int unsigned n = 0; n < Nodes; n++) begin
-              node_q[n] <= SumW'(hlog_product(a_i[g*GroupSize+n], b_i[g*GroupSize+n]));
+              node_q[n] <= SumW'(hlog_product(a_grp[g][n], b_grp[g][n]));
             end
           end
         end
@@ -102,10 +107,10 @@ module esact_pred_array
         always_ff @(posedge clk_i) begin
           if (en && valid_q[l-1]) begin
             for (int unsigned n = 0; n < Nodes; n++) begin
-              if (2 * n + 1 < Children) begin
-                node_q[n] <= g_level[l-1].node_q[2*n] + g_level[l-1].node_q[2*n+1];
+              if ((n << 1) + 1 < Children) begin
+                node_q[n] <= g_level[l-1].node_q[n << 1] + g_level[l-1].node_q[(n << 1) + 1];
               end else begin
-                node_q[n] <= g_level[l-1].node_q[2*n];
+                node_q[n] <= g_level[l-1].node_q[n << 1];
               end
             end
           end
