@@ -44,6 +44,7 @@ uint64_t Rng::next() {
 }
 
 uint32_t Rng::below(uint32_t n) {
+  if (n == 0) throw std::invalid_argument("Rng::below(0)");
   // Rejection sampling on the top 32 bits: unbiased for every n.
   const uint32_t threshold = static_cast<uint32_t>((uint64_t{1} << 32) % n);
   while (true) {
