@@ -48,7 +48,7 @@ Checking and output:
   -v, --verbose       print every mismatch (default: the first 5 per case)
   -h, --help          this text
 
-Exit status: 0 when every case passes, 1 when any fails, 2 on a usage or input error.
+Exit status: 0 when every case passes, 1 when any fails, 2 on a usage error or a malformed\ncase file, 130 when interrupted (the report is then marked incomplete).
 )";
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   meta.seed = opt.seed;
   meta.stall_prob = opt.stall_prob;
   const auto t0 = std::chrono::steady_clock::now();
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, input_errors = 0;
   for (const auto& ref : selected) {
     if (g_interrupted) {
       meta.complete = false;
@@ -236,6 +236,7 @@ int main(int argc, char** argv) {
       if (!drift.empty()) rep.error = ref.dir + ": golden model and stored expectation differ: " + drift;
     } catch (const std::exception& e) {
       rep.error = e.what();
+      ++input_errors;
     }
     {
       std::string r = "esact-sim --vectors " + shell_quote(ref.dir) + " --seed " + std::to_string(opt.seed) +
@@ -314,5 +315,6 @@ int main(int argc, char** argv) {
   if (!junit_file.empty()) std::printf("junit: %s\n", junit_file.c_str());
   std::printf("%d passed, %d failed\n", passed, failed);
   if (!meta.complete) return 130;
+  if (input_errors) return 2;  // a malformed case is an input error, whatever else failed
   return failed ? 1 : 0;
 }

@@ -18,7 +18,7 @@ TEST_CASE("corpus: every case passes bit-exactly in RTL, with and without stalls
     const SplsStimulus st = load_stimulus(ref, nullptr, &drift);
     CHECK_MESSAGE(drift.empty(), drift);
     const SplsRunFn run = spls_runner_for(st.cfg.name);
-    REQUIRE_MESSAGE(run != nullptr, "no model for " << st.cfg.name);
+    REQUIRE_MESSAGE(bool(run), "no model for " << st.cfg.name);
     for (const double stall : {0.0, 0.3}) {
       RunOptions opt;
       opt.stall_prob = stall;

@@ -101,7 +101,7 @@ TEST_CASE("scoreboard: identical beats pass; every planted difference is caught 
 
 TEST_CASE("harness: a planted error in the expectation fails a real tiny RTL run, with its location") {
   const SplsRunFn run = spls_runner_for("tiny");
-  REQUIRE(run != nullptr);
+  REQUIRE(bool(run));
   SplsStimulus st = tiny_stimulus(11, 16);
   RunOptions opt;
   opt.stall_prob = 0.25;
@@ -126,7 +126,7 @@ TEST_CASE("harness: a planted error in the expectation fails a real tiny RTL run
 
 TEST_CASE("harness: the watchdog stops a run that cannot finish") {
   const SplsRunFn run = spls_runner_for("tiny");
-  REQUIRE(run != nullptr);
+  REQUIRE(bool(run));
   const SplsStimulus st = tiny_stimulus(2, 16);
   RunOptions opt;
   opt.max_cycles = 50;  // far too few for one sequence
