@@ -1,0 +1,118 @@
+// Integer-only post-LN encoder layer, dense and ESACT modes: docs/spec.md Part II (sections 15-19).
+// Bit-exact definition the RTL layer is checked against. Each stage function is one spec section and
+// can be driven on its own (unit benches, poisoned-operand tests).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "esact/config.h"
+#include "esact/intops.h"
+#include "esact/spls.h"
+#include "esact/tensor.h"
+
+namespace esact {
+
+// Quantisation parameters of one layer (spec section 15). Every RequantSet is per tensor (1 entry)
+// or per output channel (the count given).
+struct LayerQuant {
+  RequantSet q, k, v;  // QKV acc -> INT8 Q, K, V                                     (1 or D)
+  RequantSet qk;       // QK^T acc -> INT16 logits, log2 units, 8 fraction bits       (1 or H)
+  RequantSet av;       // xV acc -> INT8 attention output                              (1 or D)
+  RequantSet oproj;    // output-projection acc -> INT16 branch, residual-1 scale     (1 or D)
+  int res1_shift = 0;  // 0..7: residual 1 = (x << res1_shift) + branch
+  LnQuant ln1;
+  RequantSet up;       // FFN-up acc -> INT16 GELU input, 10 fraction bits            (1 or F)
+  RequantSet gelu;     // igelu_raw -> INT8 FFN hidden                                 (1 or F)
+  RequantSet down;     // FFN-down acc -> INT16 branch, residual-2 scale              (1 or D)
+  int res2_shift = 0;  // 0..7: residual 2 = (h1 << res2_shift) + branch
+  LnQuant ln2;
+  void validate(const HwConfig& cfg) const;  // throws std::invalid_argument naming the field
+};
+
+// Weights in y = x W layout (row = input feature, column = output feature) and INT32 biases with the
+// scale of their accumulator. |bias| <= 2^30 (spec section 16).
+struct LayerWeights {
+  TensorI8 wq, wk, wv, wo;  // [D, D]
+  TensorI8 w1;              // [D, F]
+  TensorI8 w2;              // [F, D]
+  std::vector<int32_t> bq, bk, bv, bo, b2;  // [D]
+  std::vector<int32_t> b1;                  // [F]
+  LayerQuant quant;
+  void validate(const HwConfig& cfg) const;
+};
+
+// ESACT skip switches (spec section 18). All false = dense. `topk_attn` (intra-row sparsity) is the
+// one switch ESACT-v0.md folds into its attention row; it is separate here so that "all off = dense"
+// holds and each saving is measurable on its own.
+struct LayerSwitches {
+  bool skip_q = false;       // head-followers get no Q row
+  bool skip_kv = false;      // K/V rows outside kv_needed are not generated; attention reads only kv
+  bool topk_attn = false;    // QK^T/softmax/xV over the row's top-k columns only
+  bool reuse_attn = false;   // head-followers copy the representative's attention output row
+  bool reuse_oproj = false;  // token-followers reuse the representative's output-projection branch
+  bool reuse_ffn = false;    // token-followers reuse the representative's FFN branch
+  static LayerSwitches dense() { return {}; }
+  static LayerSwitches esact() { return {true, true, true, true, true, true}; }
+  bool any() const { return skip_q || skip_kv || topk_attn || reuse_attn || reuse_oproj || reuse_ffn; }
+};
+
+// Multiply-accumulates per component (spec section 19).
+struct LayerMacs {
+  int64_t q = 0, k = 0, v = 0, qk = 0, av = 0, oproj = 0, ffn_up = 0, ffn_down = 0;
+  int64_t total() const { return q + k + v + qk + av + oproj + ffn_up + ffn_down; }
+  MacCounts as_spls() const { return MacCounts{q, k + v, qk, av, oproj, ffn_up + ffn_down}; }
+  bool operator==(const LayerMacs& o) const {
+    return q == o.q && k == o.k && v == o.v && qk == o.qk && av == o.av && oproj == o.oproj &&
+           ffn_up == o.ffn_up && ffn_down == o.ffn_down;
+  }
+};
+
+// Everything worth checking. Rows >= L and anything not computed are 0.
+struct LayerResult {
+  TensorI8 q, k, v;          // [N, D] generated rows (per head slice)
+  TensorU8 q_generated;      // [H, N] 1 where the head's Q row was generated
+  TensorU8 kv_generated;     // [H, N] 1 where the head's K and V rows were generated
+  TensorU8 probs;            // [H, N, N] UINT8 probabilities (scale 2^-8) of computed rows
+  TensorU8 attn_computed;    // [H, N] 1 where the head's attention row was computed (not copied)
+  TensorI8 attn;             // [N, D] attention output (heads concatenated)
+  TensorI16 oproj;           // [N, D] output-projection branch (residual-1 scale)
+  TensorI8 ln1;              // [N, D] LayerNorm 1 output h1
+  TensorI8 ffn_hidden;       // [N, F] GELU output of computed tokens
+  TensorI16 ffn_out;         // [N, D] FFN branch (residual-2 scale)
+  TensorI8 out;              // [N, D] layer output
+  LayerMacs executed, dense;
+};
+
+// ---- Stages (each one spec section; run_layer chains them) ----
+
+// Section 16: QKV generation for rows i < L. Writes q/k/v, q_generated, kv_generated, MACs.
+void generate_qkv(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+                  const SplsResult* spls, const LayerSwitches& sw, LayerResult& r);
+// Section 17: attention from the given Q, K, V (which may hold anything where not generated).
+// Writes probs, attn_computed, attn and the qk/av MACs.
+void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant, const TensorI8& q,
+               const TensorI8& k, const TensorI8& v, const SplsResult* spls, const LayerSwitches& sw,
+               LayerResult& r);
+// Section 17, the column set of row i in head h (N bytes, 0/1) and the Q row it reads.
+std::vector<uint8_t> attention_columns(const HwConfig& cfg, const SplsParams& p, const SplsResult* spls,
+                                       const LayerSwitches& sw, int h, int i);
+// Sections 18-19 and the rest of the layer: output projection, residual, LN1, FFN, residual, LN2.
+void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+                    const SplsResult* spls, const LayerSwitches& sw, LayerResult& r);
+// Dense MAC counts for L valid tokens (section 19).
+LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p);
+
+// The whole layer. spls == nullptr means dense (then every switch must be off).
+LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+                      const SplsResult* spls, const LayerSwitches& sw);
+
+// ---- Synthetic data for tests and vectors ----
+
+// Deterministic weights and quantisation for cfg from a seed: INT8 weights uniform in +-64, biases
+// small, requant multipliers chosen analytically so activations use a few sigma of their range.
+LayerWeights make_synthetic_weights(const HwConfig& cfg, uint64_t seed);
+// Deterministic INT8 input [N, D] (rows >= L zero) with local similarity: runs of 1..5 neighbouring
+// tokens share a base vector plus small noise, so SPLS finds followers.
+TensorI8 make_synthetic_input(const HwConfig& cfg, int L, uint64_t seed);
+
+}  // namespace esact
