@@ -44,7 +44,7 @@ TEST_CASE("scoreboard: identical beats pass; every planted difference is caught 
   }
   {  // one mask bit of head 1, row 4, column 9
     SplsScoreboard sb(st.cfg, beats);
-    const size_t at = 1 + (st.params.L + 2) + 1 + 4;  // HEAD0, 12 ROW, KV0, HEAD1, ROW 0..4
+    const size_t at = (st.params.L + 2) + 1 + 4;  // [HEAD0, 12 ROW, KV0], HEAD1, ROW 0..3, ROW 4
     for (size_t i = 0; i < beats.size(); ++i) {
       SplsBeat b = beats[i];
       if (i == at) {

@@ -142,14 +142,17 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   m->rst_ni = 1;
 
   const auto t0 = std::chrono::steady_clock::now();
-  bool cfg_done = false;
+  bool cfg_done = false, cfg_offered = false, in_offered = false;
   size_t next_beat = 0, loaded_beat = SIZE_MAX;
   uint64_t start_cycle = 0, last_out_cycle = 0;
   bool error_seen = false;
   uint64_t stop_at = UINT64_MAX;
   while (true) {
     // Drive this cycle's inputs (held stable while valid and not yet accepted).
-    const bool cfg_valid = !cfg_done && !cfg_stall.stall();
+    // Valid/ready rule: once valid is high it stays high, with the same data, until accepted;
+    // the stall generator only decides when a new beat is offered.
+    const bool cfg_valid = !cfg_done && (cfg_offered || !cfg_stall.stall());
+    cfg_offered = cfg_valid;
     m->cfg_valid_i = cfg_valid;
     set_field(m->cfg_len_i, 0, 16, static_cast<uint64_t>(p.L));
     set_field(m->cfg_k_i, 0, 16, static_cast<uint64_t>(p.k));
@@ -157,7 +160,8 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     set_field(m->cfg_w_i, 0, 16, static_cast<uint64_t>(p.w));
     set_field(m->cfg_v_i, 0, 16, static_cast<uint64_t>(p.V));
     m->cfg_causal_i = p.causal;
-    const bool in_valid = cfg_done && next_beat < beats.size() && !in_stall.stall();
+    const bool in_valid = cfg_done && next_beat < beats.size() && (in_offered || !in_stall.stall());
+    in_offered = in_valid;
     m->in_valid_i = in_valid;
     if (next_beat < beats.size() && loaded_beat != next_beat) {  // data changes only per beat
       for (int e = 0; e < LANES; ++e)
@@ -170,11 +174,13 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
 
     if (cfg_valid && m->cfg_ready_o) {
       cfg_done = true;
+      cfg_offered = false;
       start_cycle = cycle;
     }
     if (in_valid && m->in_ready_o) {
       ++next_beat;
       ++res.beats_in;
+      in_offered = false;
     }
     if (out_ready && m->out_valid_o) {
       SplsBeat b;
