@@ -1,4 +1,4 @@
-// Integer-only post-LN encoder layer, docs/spec.md Part II sections 15-19.
+// Integer-only post-LN encoder layer, docs/spec.md Part II sections 15-20.
 #include "esact/layer.h"
 
 #include <algorithm>
@@ -244,7 +244,7 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
   }
 }
 
-// ---------------------------------------------------------------- section 19: counters
+// ---------------------------------------------------------------- section 20: counters
 
 LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p) {
   const int64_t L = p.L, D = cfg.D, F = cfg.F, H = cfg.H, dh = cfg.dh();

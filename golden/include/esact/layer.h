@@ -1,4 +1,4 @@
-// Integer-only post-LN encoder layer, dense and ESACT modes: docs/spec.md Part II (sections 15-19).
+// Integer-only post-LN encoder layer, dense and ESACT modes: docs/spec.md Part II (sections 15-20).
 // Bit-exact definition the RTL layer is checked against. Each stage function is one spec section and
 // can be driven on its own (unit benches, poisoned-operand tests).
 #pragma once
@@ -30,7 +30,7 @@ struct LayerQuant {
 };
 
 // Weights in y = x W layout (row = input feature, column = output feature) and INT32 biases with the
-// scale of their accumulator. |bias| <= 2^30 (spec section 16).
+// scale of their accumulator. |bias| <= 2^30 (spec section 15).
 struct LayerWeights {
   TensorI8 wq, wk, wv, wo;  // [D, D]
   TensorI8 w1;              // [D, F]
@@ -41,7 +41,7 @@ struct LayerWeights {
   void validate(const HwConfig& cfg) const;
 };
 
-// ESACT skip switches (spec section 18). All false = dense. `topk_attn` (intra-row sparsity) is the
+// ESACT skip switches (spec section 19). All false = dense. `topk_attn` (intra-row sparsity) is the
 // one switch ESACT-v0.md folds into its attention row; it is separate here so that "all off = dense"
 // holds and each saving is measurable on its own.
 struct LayerSwitches {
@@ -56,7 +56,7 @@ struct LayerSwitches {
   bool any() const { return skip_q || skip_kv || topk_attn || reuse_attn || reuse_oproj || reuse_ffn; }
 };
 
-// Multiply-accumulates per component (spec section 19).
+// Multiply-accumulates per component (spec section 20).
 struct LayerMacs {
   int64_t q = 0, k = 0, v = 0, qk = 0, av = 0, oproj = 0, ffn_up = 0, ffn_down = 0;
   int64_t total() const { return q + k + v + qk + av + oproj + ffn_up + ffn_down; }
@@ -93,13 +93,13 @@ void generate_qkv(const HwConfig& cfg, const SplsParams& p, const LayerWeights& 
 void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant, const TensorI8& q,
                const TensorI8& k, const TensorI8& v, const SplsResult* spls, const LayerSwitches& sw,
                LayerResult& r);
-// Section 17, the column set of row i in head h (N bytes, 0/1) and the Q row it reads.
+// Sections 17 and 19: the column set of row i in head h (N bytes, 0/1).
 std::vector<uint8_t> attention_columns(const HwConfig& cfg, const SplsParams& p, const SplsResult* spls,
                                        const LayerSwitches& sw, int h, int i);
-// Sections 18-19 and the rest of the layer: output projection, residual, LN1, FFN, residual, LN2.
+// Section 18: output projection, residual, LN1, FFN, residual, LN2 (with the section 19 reuse).
 void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
                     const SplsResult* spls, const LayerSwitches& sw, LayerResult& r);
-// Dense MAC counts for L valid tokens (section 19).
+// Dense MAC counts for L valid tokens (section 20).
 LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p);
 
 // The whole layer. spls == nullptr means dense (then every switch must be off).
