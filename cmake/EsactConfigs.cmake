@@ -2,7 +2,7 @@
 # This module parses them once so that CMake (Verilator -G parameters) and C++
 # (a generated constexpr table) read the same numbers.
 
-set(ESACT_CONFIG_KEYS N D H F LANES RHO_MILLI TAU_MILLI WINDOW VOTE)
+set(ESACT_CONFIG_KEYS N D H F LANES RHO_MILLI TAU_MILLI WINDOW VOTE MAC_ROWS MAC_COLS MEM_LATENCY)
 
 # esact_read_config(<name>): sets ESACT_<name>_<KEY> in the caller's scope.
 function(esact_read_config name)
@@ -50,7 +50,7 @@ function(esact_generate_config_table out)
 namespace esact::generated {
 struct ConfigRow {
   const char* name;
-  int N, D, H, F, LANES, RHO_MILLI, TAU_MILLI, WINDOW, VOTE;
+  int N, D, H, F, LANES, RHO_MILLI, TAU_MILLI, WINDOW, VOTE, MAC_ROWS, MAC_COLS, MEM_LATENCY;
 };
 inline constexpr ConfigRow kConfigs[] = {
 ${body}};

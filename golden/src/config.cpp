@@ -21,6 +21,11 @@ void HwConfig::validate() const {
   if (LANES < 1 || D % LANES != 0) fail(where, "LANES must divide D, got LANES=" + std::to_string(LANES));
   if (LANES % dh() != 0) fail(where, "LANES must be a multiple of dh, got LANES=" + std::to_string(LANES));
   if (F < 1) fail(where, "F must be >= 1");
+  if (mac_rows < 1 || mac_rows > 64) fail(where, "MAC_ROWS must be in 1..64, got " + std::to_string(mac_rows));
+  if (mac_cols < 1 || dh() % mac_cols != 0)
+    fail(where, "MAC_COLS must divide dh = D/H (so a column tile never straddles heads), got " + std::to_string(mac_cols));
+  if (F % mac_cols != 0) fail(where, "MAC_COLS must divide F, got " + std::to_string(mac_cols));
+  if (mem_latency < 1 || mem_latency > 1000) fail(where, "MEM_LATENCY must be in 1..1000");
 }
 
 HwConfig config_by_name(const std::string& name) {
@@ -37,6 +42,9 @@ HwConfig config_by_name(const std::string& name) {
       c.tau_milli = row.TAU_MILLI;
       c.window = row.WINDOW;
       c.vote = row.VOTE;
+      c.mac_rows = row.MAC_ROWS;
+      c.mac_cols = row.MAC_COLS;
+      c.mem_latency = row.MEM_LATENCY;
       c.validate();
       return c;
     }

@@ -11,6 +11,8 @@ struct HwConfig {
   std::string name;
   int N = 0, D = 0, H = 0, F = 0, LANES = 0;
   int rho_milli = 250, tau_milli = 750, window = 4, vote = 1;  // SPLS defaults
+  int mac_rows = 1, mac_cols = 1;  // encoder-layer MAC array (spec section 22)
+  int mem_latency = 1;             // default memory-model latency (cycles)
   int dh() const { return D / H; }
   int P() const { return LANES / dh(); }  // PAM columns per cycle
   // Throws std::invalid_argument naming the violated rule (spec section 0).
