@@ -1,0 +1,158 @@
+#include "esact/model/int_encoder.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "esact/model/float_forward.h"
+
+namespace esact::model {
+
+namespace {
+
+void add_macs(LayerMacs& a, const LayerMacs& b) {
+  a.q += b.q;
+  a.k += b.k;
+  a.v += b.v;
+  a.qk += b.qk;
+  a.av += b.av;
+  a.oproj += b.oproj;
+  a.ffn_up += b.ffn_up;
+  a.ffn_down += b.ffn_down;
+}
+
+void add_mac_counts(MacCounts& a, const MacCounts& b) {
+  a.q += b.q;
+  a.kv += b.kv;
+  a.qk += b.qk;
+  a.av += b.av;
+  a.oproj += b.oproj;
+  a.ffn += b.ffn;
+}
+
+}  // namespace
+
+EsactSettings EsactSettings::from_config(const HwConfig& cfg) {
+  EsactSettings s;
+  s.rho_milli = cfg.rho_milli;
+  s.tau_milli = cfg.tau_milli;
+  s.window = cfg.window;
+  s.vote = cfg.vote;
+  return s;
+}
+
+void LayerCounters::add(const LayerCounters& o) {
+  add_macs(executed, o.executed);
+  add_macs(dense, o.dense);
+  pred_pairs += o.pred_pairs;
+  add_mac_counts(spls_executed, o.spls_executed);
+  tokens += o.tokens;
+  head_rows += o.head_rows;
+  head_followers += o.head_followers;
+  token_followers += o.token_followers;
+  kv_rows_skipped += o.kv_rows_skipped;
+}
+
+LayerCounters EncoderCounters::total() const {
+  LayerCounters t;
+  for (const LayerCounters& l : layers) t.add(l);
+  return t;
+}
+
+double mac_reduction(const LayerCounters& c, double add_weight) {
+  const double dense = static_cast<double>(c.dense.total());
+  if (dense <= 0.0) return 0.0;
+  return 1.0 - (static_cast<double>(c.executed.total()) + add_weight * static_cast<double>(c.pred_pairs)) / dense;
+}
+
+IntBertEncoder::IntBertEncoder(const BertWeights& weights, const QuantizedBert& q, IntMode mode,
+                               EsactSettings settings)
+    : weights_(weights), q_(q), mode_(mode), settings_(settings) {
+  if (q.layers.empty()) throw std::invalid_argument("IntBertEncoder: quantised model has no layers");
+  if (mode == IntMode::kEsact) {
+    // Checked once here so that a bad option fails before the first sentence.
+    params_for(q.cfg.N).validate(q.cfg);
+  }
+  totals_.layers.resize(q.layers.size());
+}
+
+SplsParams IntBertEncoder::params_for(int L) const {
+  SplsParams p = SplsParams::from_fractions(L, settings_.rho_milli, settings_.tau_milli, settings_.window,
+                                            settings_.vote);
+  if (mode_ == IntMode::kDense) {
+    // Dense ignores the SPLS registers; keep them legal for run_layer's validation.
+    p = SplsParams::from_fractions(L, 1000, 0, 0, 1);
+  }
+  return p;
+}
+
+std::string IntBertEncoder::name() const { return mode_ == IntMode::kDense ? "int8" : "esact"; }
+
+std::vector<float> IntBertEncoder::embed(const Encoding& encoding) const { return embed_traced(encoding, nullptr); }
+
+std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace* trace) const {
+  const HwConfig& cfg = q_.cfg;
+  const int L = static_cast<int>(encoding.valid_length);
+  TensorI8 x = quantize_embeddings(weights_, q_, encoding);  // checks 1 <= L <= N
+  const SplsParams p = params_for(L);
+  std::vector<LayerCounters> local(q_.layers.size());
+  if (trace) {
+    trace->inputs.clear();
+    trace->params.clear();
+  }
+  for (size_t l = 0; l < q_.layers.size(); ++l) {
+    const LayerWeights& w = q_.layers[l];
+    LayerCounters& c = local[l];
+    if (trace) {
+      trace->inputs.push_back(x);
+      trace->params.push_back(p);
+    }
+    LayerResult r;
+    if (mode_ == IntMode::kDense) {
+      r = run_layer(cfg, p, w, x, nullptr, LayerSwitches::dense());
+    } else {
+      const SplsResult spls = run_spls(cfg, p, x, w.wq, w.wk);
+      r = run_layer(cfg, p, w, x, &spls, settings_.switches);
+      c.pred_pairs = spls.counters.pred_pairs;
+      c.spls_executed = spls.counters.executed;
+      c.head_followers = spls.counters.head_followers;
+      c.token_followers = spls.counters.token_followers;
+      c.kv_rows_skipped = spls.counters.kv_rows_skipped;
+    }
+    c.executed = r.executed;
+    c.dense = r.dense;
+    c.tokens = L;
+    c.head_rows = static_cast<int64_t>(cfg.H) * (L - 1);
+    x = std::move(r.out);
+  }
+  // Float/integer boundary out: dequantise, mean-pool over the L valid tokens, L2-normalise.
+  const int D = cfg.D;
+  std::vector<float> pooled(static_cast<size_t>(D), 0.0f);
+  for (int i = 0; i < L; ++i)
+    for (int d = 0; d < D; ++d) pooled[static_cast<size_t>(d)] += static_cast<float>(x(i, d));
+  const float scale = static_cast<float>(q_.out_scale / L);
+  for (float& v : pooled) v *= scale;
+  float_ops::l2_normalize(pooled);
+  {
+    std::lock_guard<std::mutex> g(lock_);
+    totals_.sentences += 1;
+    for (size_t l = 0; l < local.size(); ++l) totals_.layers[l].add(local[l]);
+  }
+  if (trace) {
+    trace->layers = local;
+    trace->output = std::move(x);
+  }
+  return pooled;
+}
+
+EncoderCounters IntBertEncoder::counters() const {
+  std::lock_guard<std::mutex> g(lock_);
+  return totals_;
+}
+
+void IntBertEncoder::reset_counters() {
+  std::lock_guard<std::mutex> g(lock_);
+  totals_ = EncoderCounters{};
+  totals_.layers.resize(q_.layers.size());
+}
+
+}  // namespace esact::model
