@@ -137,8 +137,12 @@ module esact_pred_array
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    valid_o && !ready_i |=> valid_o && $stable(sum_o) && $stable(tag_o));
 
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  // covers (named: the coverage summary lists unhit ones by name)
+  cov_in_hs:     cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
+  cov_in_stall:  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
+  cov_in_idle:   cover property (@(posedge clk_i) disable iff (!rst_ni) !valid_i && ready_o);
+  cov_out_hs:    cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && ready_i);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
 `endif
 
 endmodule

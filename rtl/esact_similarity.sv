@@ -144,10 +144,20 @@ module esact_similarity
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    valid_o && kind_o == OutRow |-> rep_o <= row_o && {1'b0, row_o - rep_o} <= {1'b0, w_i});
 
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && is_follower);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && !is_first && !is_follower);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && kind_o == OutKv);
+  // covers (named: the coverage summary lists unhit ones by name)
+  cov_in_hs:         cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs);
+  cov_in_stall:      cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
+  cov_out_hs:        cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && ready_i);
+  cov_out_stall:     cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  cov_follower:      cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && is_follower);
+  cov_new_rep:       cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     in_hs && !is_first && !is_follower);
+  // a row that would follow by its mask overlap but lies just outside the window
+  cov_out_of_window: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     in_hs && !is_first && overlap >= t_i &&
+                                     row_dist == {1'b0, w_i} + 1'b1);
+  cov_kv_pending:    cover property (@(posedge clk_i) disable iff (!rst_ni) kv_pend_q);
+  cov_kv_beat:       cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && kind_o == OutKv);
 `endif
 
 endmodule

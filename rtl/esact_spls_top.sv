@@ -748,23 +748,100 @@ module esact_spls_top
   // nothing is produced outside a sequence
   assert property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o |-> seq_active_q);
 
-  // covers: handshakes, stalls, sparsity corners
-  cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_k_i == cfg_len_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_causal_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) seq_active_q && !in_valid_i && in_ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) arr_valid && !arr_ready);
-  cover property (@(posedge clk_i) disable iff (!rst_ni)
-                  out_valid_o && out_ready_i && out_kind_o == OutRow && out_rep_o != out_row_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni)
-                  out_valid_o && out_ready_i && out_kind_o == OutRow && out_rep_o == out_row_o &&
-                  out_row_o != '0);
-  cover property (@(posedge clk_i) disable iff (!rst_ni)
-                  out_valid_o && out_ready_i && out_kind_o == OutToken && out_rep_o != out_row_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) seq_end);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) int'(out_fifo_count) == OutFifoDepth);
+  // a head's K/V set always holds its representatives' k keys: it is never empty
+  assert property (@(posedge clk_i) disable iff (!rst_ni) kv_push |-> sim_mask != '0);
+
+  // -----------------------------------------------------------------------------------------------
+  // Covers (named: the coverage summary lists unhit ones by name)
+  // -----------------------------------------------------------------------------------------------
+  // every stream: handshake, stall by the consumer, idle producer
+  cov_cfg_hs:        cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs);
+  cov_cfg_busy:      cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_valid_i && !cfg_ready_o);
+  cov_in_hs:         cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs);
+  cov_in_stall:      cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  cov_in_starved:    cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     seq_active_q && !in_valid_i && in_ready_o);
+  cov_out_hs:        cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && out_ready_i);
+  cov_out_stall:     cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  cov_arr_hs:        cover property (@(posedge clk_i) disable iff (!rst_ni) arr_hs);
+  cov_arr_stall:     cover property (@(posedge clk_i) disable iff (!rst_ni) arr_valid && !arr_ready);
+  cov_topk_stall:    cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     arr_out_valid && arr_out_tag.pam && !topk_ready);
+  cov_sim_stall:     cover property (@(posedge clk_i) disable iff (!rst_ni) topk_valid && !sim_ready);
+  cov_fifo_stall:    cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     fifo_valid_in && !fifo_ready_in);
+  cov_head_wait:     cover property (@(posedge clk_i) disable iff (!rst_ni) head_pend_q && head_open);
+  cov_fifo_full:     cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     int'(out_fifo_count) == OutFifoDepth);
+  // array issue FSM: every state, and the overlap of head h+1's projection with head h's rows
+  cov_st_idle_seq:   cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     seq_active_q && a_state_q == AIdle);
+  cov_st_proj:       cover property (@(posedge clk_i) disable iff (!rst_ni) a_state_q == AProj);
+  cov_st_drain:      cover property (@(posedge clk_i) disable iff (!rst_ni) a_state_q == ADrain);
+  cov_st_pam:        cover property (@(posedge clk_i) disable iff (!rst_ni) a_state_q == APam);
+  cov_proj_overlap:  cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     a_state_q == AProj && a_head_q != '0 && head_open);
+  cov_proj_no_w:     cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     a_state_q == AProj && x_done_q && !w_full_q[w_rd_q]);
+  cov_w_slots_full:  cover property (@(posedge clk_i) disable iff (!rst_ni) w_full_q == 2'b11);
+  cov_tok_phase:     cover property (@(posedge clk_i) disable iff (!rst_ni) tok_phase);
+  cov_seq_end:       cover property (@(posedge clk_i) disable iff (!rst_ni) seq_end);
+
+  // sparsity corners of a sequence's configuration
+  cov_k_eq_len:      cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     cfg_hs && cfg_k_i == cfg_len_i);
+  cov_k_one:         cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_k_i == LenW'(1));
+  cov_t_zero:        cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_t_i == '0);
+  cov_w_zero:        cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_w_i == '0);
+  cov_len_full:      cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     cfg_hs && cfg_len_i == LenW'(N));
+  cov_len_padded:    cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     cfg_hs && cfg_len_i < LenW'(N));
+  cov_causal:        cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_causal_i);
+  cov_vote_all:      cover property (@(posedge clk_i) disable iff (!rst_ni) cfg_hs && cfg_v_i == VoteW'(H));
+
+  // sparsity corners of the results, watched on the output stream
+  logic out_hs;
+  assign out_hs = out_valid_o && out_ready_i;
+  logic all_follow_q, none_follow_q;  // rows 1.. of the current head: all / none follow
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      all_follow_q  <= 1'b1;
+      none_follow_q <= 1'b1;
+    end else if (out_hs && out_kind_o == OutHead) begin
+      all_follow_q  <= 1'b1;
+      none_follow_q <= 1'b1;
+    end else if (out_hs && out_kind_o == OutRow && out_row_o != '0) begin
+      if (out_rep_o == out_row_o) all_follow_q <= 1'b0;
+      else                        none_follow_q <= 1'b0;
+    end
+  end
+  cov_head_all_followers: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutKv && all_follow_q && len_q > LenW'(1));
+  cov_head_no_followers:  cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutKv && none_follow_q && len_q > LenW'(1));
+  cov_follower:      cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutRow && out_rep_o != out_row_o);
+  cov_new_rep:       cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutRow && out_rep_o == out_row_o &&
+                                     out_row_o != '0);
+  // a follower exactly w rows behind its representative: the window boundary
+  cov_window_edge:   cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutRow && out_rep_o != out_row_o &&
+                                     out_row_o - out_rep_o == w_q);
+  // K/V sets: every valid key needed (nothing skipped), and at most k keys (all rows share one
+  // representative mask; the least K/V work a head can have)
+  logic [N-1:0] len_mask;
+  always_comb begin
+    for (int unsigned j = 0; j < N; j++) len_mask[j] = (LenW'(j) < len_q);
+  end
+  cov_kv_all_needed: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutKv && out_mask_o == len_mask);
+  cov_kv_minimal:    cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutKv &&
+                                     $countones(out_mask_o) == int'(k_q));
+  cov_token_follower: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     out_hs && out_kind_o == OutToken && out_rep_o != out_row_o);
 `endif
 
 endmodule

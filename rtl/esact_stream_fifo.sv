@@ -69,7 +69,11 @@ module esact_stream_fifo
                    valid_i && !ready_o |=> valid_i && $stable(data_i));
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    valid_o && !ready_i |=> valid_o && $stable(data_o));
-  cover property (@(posedge clk_i) disable iff (!rst_ni) !ready_o);
+  // covers (named: the coverage summary lists unhit ones by name)
+  cov_full:      cover property (@(posedge clk_i) disable iff (!rst_ni) !ready_o);
+  cov_in_stall:  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  cov_push_pop:  cover property (@(posedge clk_i) disable iff (!rst_ni) push && pop);
 `endif
 
 endmodule

@@ -108,8 +108,14 @@ module esact_token_vote
                    valid_o && !ready_i |=> valid_o && $stable(row_o) && $stable(rep_o));
   assert property (@(posedge clk_i) disable iff (!rst_ni) valid_o |-> rep_o <= row_o);
 
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && rep_o != row_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  // covers (named: the coverage summary lists unhit ones by name)
+  cov_in_hs:     cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
+  cov_in_stall:  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
+  cov_out_hs:    cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && ready_i);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  cov_follower:  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && rep_o != row_o);
+  cov_own_rep:   cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                 valid_o && rep_o == row_o && row_o != '0);
 `endif
 
 endmodule

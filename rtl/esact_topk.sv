@@ -196,10 +196,19 @@ module esact_topk
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    valid_o |-> $countones(mask_o) <= int'(k_i));
 
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) full_q == 2'b11);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && k_i == len_i);
+  // covers (named: the coverage summary lists unhit ones by name)
+  cov_in_hs:        cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
+  cov_in_stall:     cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && !ready_o);
+  cov_out_hs:       cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && ready_i);
+  cov_out_stall:    cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  // row-buffer states: both empty, one full (either buffer), both full
+  cov_bufs_empty:   cover property (@(posedge clk_i) disable iff (!rst_ni) full_q == 2'b00);
+  cov_buf0_full:    cover property (@(posedge clk_i) disable iff (!rst_ni) full_q == 2'b01);
+  cov_buf1_full:    cover property (@(posedge clk_i) disable iff (!rst_ni) full_q == 2'b10);
+  cov_bufs_full:    cover property (@(posedge clk_i) disable iff (!rst_ni) full_q == 2'b11);
+  cov_k_eq_len:     cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && k_i == len_i);
+  cov_k_one:        cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && k_i == LenW'(1));
+  cov_causal_row:   cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && causal_i);
 `endif
 
 endmodule
