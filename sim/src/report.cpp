@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -12,6 +15,8 @@ namespace esact::sim {
 using vectors::Json;
 
 namespace {
+Json i64(uint64_t v) { return Json(static_cast<long long>(v)); }
+
 Json mac_json(const MacCounts& m) {
   Json j = Json::object();
   j.set("q", Json(static_cast<long long>(m.q)));
@@ -23,6 +28,9 @@ Json mac_json(const MacCounts& m) {
   j.set("total", Json(static_cast<long long>(m.total())));
   return j;
 }
+
+double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+
 std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -31,21 +39,49 @@ std::string xml_escape(const std::string& s) {
       case '<': o += "&lt;"; break;
       case '>': o += "&gt;"; break;
       case '"': o += "&quot;"; break;
-      default: o += c;
+      default:
+        // XML 1.0 forbids most control characters even escaped
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') o += '?';
+        else o += c;
     }
   }
   return o;
 }
+
+const Json& member(const Json& j, const char* key, const std::string& where) {
+  const Json* m = j.find(key);
+  if (!m) throw std::runtime_error(where + ": missing field '" + key + "'");
+  return *m;
+}
+std::string str_or(const Json& j, const char* key, const std::string& dflt = "") {
+  const Json* m = j.find(key);
+  return m && m->is_string() ? m->as_string() : dflt;
+}
+double num_or(const Json& j, const char* key, double dflt = 0) {
+  const Json* m = j.find(key);
+  return m && m->is_number() ? m->as_number() : dflt;
+}
 }  // namespace
+
+const char* CaseReport::verdict() const {
+  if (pass()) return "pass";
+  if (!loaded || !error.empty()) return "error";
+  if (run.interrupted) return "interrupted";
+  return "fail";
+}
 
 Json case_report_json(const CaseReport& r) {
   Json j = Json::object();
   j.set("name", Json(r.ref.name));
   j.set("dir", Json(r.ref.dir));
   j.set("config", Json(r.loaded ? r.cfg.name : r.ref.config));
-  j.set("verdict", Json(r.pass() ? "pass" : (r.loaded && r.error.empty() ? "fail" : "error")));
+  j.set("index", Json(static_cast<long long>(r.index)));
+  j.set("verdict", Json(r.verdict()));
   if (!r.error.empty()) j.set("error", Json(r.error));
-  if (!r.loaded) return j;
+  if (!r.loaded) {
+    if (!r.repro.empty()) j.set("repro", Json(r.repro));
+    return j;
+  }
   Json p = Json::object();
   p.set("L", Json(r.params.L));
   p.set("k", Json(r.params.k));
@@ -54,33 +90,59 @@ Json case_report_json(const CaseReport& r) {
   p.set("V", Json(r.params.V));
   p.set("causal", Json(r.params.causal));
   j.set("params", p);
-  j.set("seed", Json(static_cast<long long>(r.seed)));
+  j.set("seed", i64(r.seed));
+  j.set("verilator_seed", Json(r.verilator_seed));
+  j.set("rand_reset", Json(r.rand_reset));
   j.set("stall_prob", Json(r.stall_prob));
-  j.set("cycles", Json(static_cast<long long>(r.run.cycles)));
+  j.set("cycles", i64(r.run.cycles));
   j.set("bound_cycles", Json(r.bound_cycles()));
-  j.set("cycles_over_bound", Json(r.bound_cycles() > 0 ? double(r.run.cycles) / r.bound_cycles() : 0.0));
-  j.set("total_cycles", Json(static_cast<long long>(r.run.total_cycles)));
-  j.set("max_cycles", Json(static_cast<long long>(r.run.max_cycles)));
+  j.set("cycles_over_bound", Json(ratio(double(r.run.cycles), r.bound_cycles())));
+  j.set("total_cycles", i64(r.run.total_cycles));
+  j.set("max_cycles", i64(r.run.max_cycles));
   j.set("wall_seconds", Json(r.run.wall_seconds));
-  j.set("sim_cycles_per_second",
-        Json(r.run.wall_seconds > 0 ? double(r.run.total_cycles) / r.run.wall_seconds : 0.0));
+  j.set("sim_cycles_per_second", Json(ratio(double(r.run.total_cycles), r.run.wall_seconds)));
+  Json ph = Json::object();
+  ph.set("load_x", i64(r.run.phases.load_x));
+  ph.set("project", i64(r.run.phases.project));
+  ph.set("heads", i64(r.run.phases.heads));
+  ph.set("vote", i64(r.run.phases.vote));
+  j.set("phases", ph);
+  Json hc = Json::array();
+  for (uint64_t c : r.run.head_cycles) hc.push_back(i64(c));
+  j.set("head_cycles", hc);
+  Json st = Json::object();
+  st.set("in_withheld", i64(r.run.streams.in_beats_offered_idle));
+  st.set("in_backpressure", i64(r.run.streams.in_backpressure));
+  st.set("out_stalled", i64(r.run.streams.out_stalled));
+  st.set("out_idle", i64(r.run.streams.out_idle));
+  j.set("streams", st);
+  Json ut = Json::object();
+  ut.set("perf_cycles", i64(r.run.perf_cycles));
+  ut.set("perf_busy", i64(r.run.perf_busy));
+  ut.set("array_busy", Json(ratio(double(r.run.perf_busy), double(r.run.perf_cycles))));
+  ut.set("lanes", Json(ratio(double(r.counters.pred_pairs), double(r.cfg.LANES) * double(r.run.cycles))));
+  j.set("utilisation", ut);
   Json beats = Json::object();
-  beats.set("in", Json(static_cast<long long>(r.run.beats_in)));
-  beats.set("out", Json(static_cast<long long>(r.run.beats_out)));
-  beats.set("expected_out", Json(static_cast<long long>(r.run.beats_expected)));
+  beats.set("in", i64(r.run.beats_in));
+  beats.set("out", i64(r.run.beats_out));
+  beats.set("expected_out", i64(r.run.beats_expected));
   j.set("beats", beats);
   Json c = Json::object();
   c.set("pred_pairs", Json(static_cast<long long>(r.counters.pred_pairs)));
   c.set("head_followers", Json(static_cast<long long>(r.counters.head_followers)));
-  c.set("follower_share", Json(double(r.counters.head_followers) / double(r.cfg.H * r.params.L)));
+  c.set("follower_share", Json(ratio(double(r.counters.head_followers), double(r.cfg.H) * r.params.L)));
   c.set("token_followers", Json(static_cast<long long>(r.counters.token_followers)));
   c.set("kv_rows_skipped", Json(static_cast<long long>(r.counters.kv_rows_skipped)));
   c.set("dense_macs", mac_json(r.counters.dense));
   c.set("executed_macs", mac_json(r.counters.executed));
-  c.set("mac_reduction", Json(1.0 - double(r.counters.executed.total()) / double(r.counters.dense.total())));
+  c.set("mac_reduction",
+        Json(1.0 - ratio(double(r.counters.executed.total()), double(r.counters.dense.total()))));
   j.set("counters", c);
   j.set("timed_out", Json(r.run.timed_out));
   j.set("assertion_failed", Json(r.run.assertion_failed));
+  j.set("interrupted", Json(r.run.interrupted));
+  if (r.run.timed_out || r.run.assertion_failed || !r.run.mismatches.empty())
+    j.set("first_error_cycle", i64(r.run.first_error_cycle));
   Json mm = Json::array();
   for (const auto& m : r.run.mismatches) {
     Json e = Json::object();
@@ -93,39 +155,74 @@ Json case_report_json(const CaseReport& r) {
     } else {
       e.set("detail", Json(m.detail));
     }
-    e.set("cycle", Json(static_cast<long long>(m.cycle)));
+    e.set("cycle", i64(m.cycle));
     e.set("beat", Json(static_cast<long long>(m.beat)));
     e.set("phase", Json(m.phase));
     e.set("message", Json(m.describe()));
     mm.push_back(e);
   }
   j.set("mismatches", mm);
-  if (!r.run.trace_file.empty()) j.set("trace_file", Json(r.run.trace_file));
+  if (!r.run.trace_file.empty()) {
+    j.set("trace_file", Json(r.run.trace_file));
+    Json w = Json::object();
+    w.set("first_cycle", i64(r.run.trace_first_cycle));
+    w.set("last_cycle", i64(r.run.trace_last_cycle));
+    j.set("trace_window", w);
+  }
+  if (!r.trace_on_fail.empty()) j.set("trace_on_fail", Json(r.trace_on_fail));
+  if (!r.run.coverage_file.empty()) j.set("coverage_file", Json(r.run.coverage_file));
   if (!r.pass()) j.set("repro", Json(r.repro));
   return j;
 }
 
-Json run_report_json(const RunMeta& meta, const std::vector<CaseReport>& cases) {
-  Json j = Json::object();
-  j.set("schema", Json("esact-sim-report"));
-  j.set("schema_version", Json(1));
-  j.set("complete", Json(meta.complete));
-  j.set("command", Json(meta.command_line));
-  j.set("vectors", Json(meta.vectors));
-  j.set("seed", Json(static_cast<long long>(meta.seed)));
-  j.set("stall_prob", Json(meta.stall_prob));
-  j.set("wall_seconds", Json(meta.wall_seconds));
-  int passed = 0;
-  Json arr = Json::array();
+Json summary_json(const Json::Array& cases) {
+  long long passed = 0, failed = 0, errors = 0, interrupted = 0;
   for (const auto& c : cases) {
-    passed += c.pass();
-    arr.push_back(case_report_json(c));
+    const std::string v = str_or(c, "verdict");
+    if (v == "pass") ++passed;
+    else if (v == "error") ++errors;
+    else if (v == "interrupted") ++interrupted;
+    else ++failed;
   }
   Json s = Json::object();
   s.set("cases", Json(static_cast<long long>(cases.size())));
   s.set("passed", Json(passed));
-  s.set("failed", Json(static_cast<long long>(cases.size()) - passed));
-  j.set("summary", s);
+  s.set("failed", Json(failed));
+  s.set("errors", Json(errors));
+  s.set("interrupted", Json(interrupted));
+  return s;
+}
+
+Json run_report_json(const RunMeta& meta, const std::vector<CaseReport>& cases) {
+  Json j = Json::object();
+  j.set("schema", Json(kReportSchema));
+  j.set("schema_version", Json(kReportSchemaVersion));
+  j.set("complete", Json(meta.complete));
+  if (!meta.complete) j.set("incomplete_reason", Json(meta.incomplete_reason));
+  j.set("command", Json(meta.command_line));
+  j.set("started_at", Json(meta.started_at));
+  j.set("vectors", Json(meta.vectors));
+  j.set("seed", i64(meta.seed));
+  j.set("seeds", Json(meta.seeds));
+  j.set("rand_reset", Json(meta.rand_reset));
+  j.set("stall_prob", Json(meta.stall_prob));
+  j.set("wall_seconds", Json(meta.wall_seconds));
+  Json build = Json::object();
+  build.set("trace_format", Json(std::string(trace_format())));
+  build.set("coverage", Json(kCoverageBuild));
+  j.set("build", build);
+  Json sh = Json::object();
+  sh.set("index", Json(meta.shard_index));
+  sh.set("count", Json(meta.shard_count));
+  sh.set("source", Json(meta.shard_source));
+  sh.set("cases_total", Json(static_cast<long long>(meta.cases_total)));
+  sh.set("cases_in_shard", Json(static_cast<long long>(meta.cases_in_shard)));
+  sh.set("selection_sha256", Json(meta.selection_sha256));
+  j.set("shard", sh);
+  Json arr = Json::array();
+  for (const auto& c : cases) arr.push_back(case_report_json(c));
+  j.set("summary", summary_json(arr.as_array()));
+  j.set("coverage", meta.coverage);
   j.set("cases", arr);
   return j;
 }
@@ -137,7 +234,10 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     if (!f) throw std::runtime_error(path + ": cannot open for writing");
     f << content;
     f.flush();
-    if (!f) throw std::runtime_error(path + ": write failed");
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(path + ": write failed");
+    }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -145,33 +245,152 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
-std::string junit_xml(const RunMeta& meta, const std::vector<CaseReport>& cases) {
+std::string junit_xml(const Json& report) {
+  const Json::Array& cases = report.find("cases")->as_array();
   std::ostringstream os;
-  int failures = 0, errors = 0;
+  long long failures = 0, errors = 0, skipped = 0;
   for (const auto& c : cases) {
-    if (c.pass()) continue;
-    (c.loaded && c.error.empty() ? failures : errors)++;
+    const std::string v = str_or(c, "verdict");
+    if (v == "fail") ++failures;
+    else if (v == "error") ++errors;
+    else if (v == "interrupted") ++skipped;
   }
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   os << "<testsuites>\n<testsuite name=\"esact-sim\" tests=\"" << cases.size() << "\" failures=\"" << failures
-     << "\" errors=\"" << errors << "\" time=\"" << meta.wall_seconds << "\">\n";
+     << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << num_or(report, "wall_seconds")
+     << "\">\n";
   for (const auto& c : cases) {
-    const std::string cls = "spls." + (c.loaded ? c.cfg.name : c.ref.config);
-    os << "  <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(c.ref.name) << "\" time=\""
-       << c.run.wall_seconds << "\">\n";
-    if (!c.loaded || !c.error.empty()) {
-      os << "    <error message=\"" << xml_escape(c.error) << "\"/>\n";
-    } else if (!c.pass()) {
-      const std::string first = c.run.mismatches.empty() ? "failed" : c.run.mismatches.front().describe();
-      os << "    <failure message=\"" << xml_escape(first) << "\">";
-      for (const auto& m : c.run.mismatches) os << xml_escape(m.describe()) << "\n";
-      os << "repro: " << xml_escape(c.repro) << "</failure>\n";
+    const std::string v = str_or(c, "verdict");
+    const std::string name = str_or(c, "name");
+    // the seed distinguishes the runs of one case in random-seed mode
+    const Json* seed = c.find("seed");
+    const std::string shown = name + (seed && seed->is_int() && report.find("seeds") &&
+                                              report.find("seeds")->as_int() > 1
+                                          ? "@seed" + std::to_string(seed->as_int())
+                                          : "");
+    os << "  <testcase classname=\"" << xml_escape("spls." + str_or(c, "config")) << "\" name=\""
+       << xml_escape(shown) << "\" time=\"" << num_or(c, "wall_seconds") << "\">\n";
+    if (v == "error") {
+      os << "    <error message=\"" << xml_escape(str_or(c, "error")) << "\"/>\n";
+    } else if (v == "interrupted") {
+      os << "    <skipped message=\"interrupted before the case completed\"/>\n";
+    } else if (v == "fail") {
+      std::string first = "failed", all;
+      if (const Json* mm = c.find("mismatches"); mm && mm->is_array()) {
+        for (const auto& m : mm->as_array()) {
+          if (first == "failed") first = str_or(m, "message");
+          all += str_or(m, "message") + "\n";
+        }
+      }
+      os << "    <failure message=\"" << xml_escape(first) << "\">" << xml_escape(all)
+         << "repro: " << xml_escape(str_or(c, "repro")) << "</failure>\n";
     }
-    os << "    <system-out>cycles=" << c.run.cycles << "</system-out>\n";
+    os << "    <system-out>cycles=" << static_cast<long long>(num_or(c, "cycles")) << "</system-out>\n";
     os << "  </testcase>\n";
   }
   os << "</testsuite>\n</testsuites>\n";
   return os.str();
+}
+
+Json read_report(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error(path + ": cannot open the report");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  Json j;
+  try {
+    j = vectors::parse_json(ss.str());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": not JSON: " + e.what());
+  }
+  if (!j.is_object() || str_or(j, "schema") != kReportSchema)
+    throw std::runtime_error(path + ": field 'schema': not an esact-sim-report");
+  const Json& v = member(j, "schema_version", path);
+  if (!v.is_int() || v.as_int() != kReportSchemaVersion)
+    throw std::runtime_error(path + ": field 'schema_version': this esact-sim reads version " +
+                             std::to_string(kReportSchemaVersion));
+  if (!member(j, "cases", path).is_array()) throw std::runtime_error(path + ": field 'cases': not an array");
+  if (!member(j, "shard", path).is_object()) throw std::runtime_error(path + ": field 'shard': not an object");
+  return j;
+}
+
+MergeResult merge_reports(const std::vector<std::string>& paths, const std::string& command_line) {
+  if (paths.empty()) throw std::runtime_error("merge: no report given");
+  MergeResult out;
+  std::vector<Json> reports;
+  for (const auto& p : paths) reports.push_back(read_report(p));
+  const Json& first = reports.front();
+  const std::string selection = str_or(*first.find("shard"), "selection_sha256");
+  const int64_t count = first.find("shard")->find("count")->as_int();
+  bool complete = true;
+  std::vector<std::string> reasons;
+  std::map<int64_t, std::string> shard_seen;
+  std::map<int64_t, Json> by_index;
+  double wall = 0;
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const Json& r = reports[i];
+    const Json& sh = *r.find("shard");
+    if (str_or(sh, "selection_sha256") != selection || sh.find("count")->as_int() != count)
+      throw std::runtime_error(paths[i] + ": field 'shard': from a different regression than " + paths[0] +
+                               " (selection or shard count differ)");
+    const int64_t idx = sh.find("index")->as_int();
+    if (!shard_seen.emplace(idx, paths[i]).second)
+      throw std::runtime_error(paths[i] + ": shard " + std::to_string(idx) + " also given as " + shard_seen[idx]);
+    if (!r.find("complete")->as_bool()) {
+      complete = false;
+      reasons.push_back(paths[i] + ": " + str_or(r, "incomplete_reason", "incomplete"));
+    }
+    wall = std::max(wall, num_or(r, "wall_seconds"));
+    for (const auto& c : r.find("cases")->as_array()) {
+      const Json* ix = c.find("index");
+      if (!ix || !ix->is_int()) throw std::runtime_error(paths[i] + ": a case has no 'index'");
+      if (!by_index.emplace(ix->as_int(), c).second)
+        throw std::runtime_error(paths[i] + ": case index " + std::to_string(ix->as_int()) + " ('" +
+                                 str_or(c, "name") + "') appears in two reports");
+    }
+    const Json* cov = r.find("coverage");
+    if (cov && cov->is_object()) {
+      const std::string dat = str_or(*cov, "merged_dat");
+      if (!dat.empty()) out.coverage_files.push_back(dat);
+    }
+  }
+  for (int64_t s = 0; s < count; ++s) {
+    if (!shard_seen.count(s)) {
+      complete = false;
+      reasons.push_back("shard " + std::to_string(s) + " of " + std::to_string(count) + " missing");
+    }
+  }
+  Json j = Json::object();
+  j.set("schema", Json(kReportSchema));
+  j.set("schema_version", Json(kReportSchemaVersion));
+  j.set("complete", Json(complete));
+  if (!complete) {
+    std::string why;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r;
+    j.set("incomplete_reason", Json(why));
+  }
+  j.set("command", Json(command_line));
+  for (const char* k : {"started_at", "vectors", "seed", "seeds", "rand_reset", "stall_prob"})
+    if (const Json* v = first.find(k)) j.set(k, *v);
+  j.set("wall_seconds", Json(wall));
+  if (const Json* b = first.find("build")) j.set("build", *b);
+  Json sh = Json::object();
+  sh.set("index", Json(0));
+  sh.set("count", Json(1));
+  sh.set("source", Json("merge of " + std::to_string(reports.size()) + " of " + std::to_string(count) + " shards"));
+  long long total = 0;
+  for (const auto& r : reports) total = r.find("shard")->find("cases_total")->as_int();
+  sh.set("cases_total", Json(total));
+  sh.set("cases_in_shard", Json(static_cast<long long>(by_index.size())));
+  sh.set("selection_sha256", Json(selection));
+  j.set("shard", sh);
+  Json arr = Json::array();
+  for (auto& [ix, c] : by_index) arr.push_back(c);
+  j.set("summary", summary_json(arr.as_array()));
+  j.set("coverage", Json());
+  j.set("cases", arr);
+  out.report = std::move(j);
+  return out;
 }
 
 }  // namespace esact::sim

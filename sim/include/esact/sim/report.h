@@ -1,5 +1,7 @@
-// Per-case results and the files that carry them: JSON report (schema in docs/reports.md) and
-// JUnit XML (one testcase per vector case). Both are written atomically (temp file + rename).
+// Per-case results and the files that carry them: the JSON run report (schema esact-sim-report,
+// documented in docs/reports.md, JSON Schema in docs/esact-sim-report.schema.json), JUnit XML
+// (one testcase per case) and the HTML report, the last two rendered from the JSON report so a
+// merged report of shards gets them too. Every file is written atomically (temp file + rename).
 #pragma once
 #include <string>
 #include <vector>
@@ -10,8 +12,12 @@
 
 namespace esact::sim {
 
+inline constexpr const char* kReportSchema = "esact-sim-report";
+inline constexpr int kReportSchemaVersion = 1;
+
 struct CaseReport {
   CaseRef ref;
+  int64_t index = -1;  // position in the whole (unsharded) selection: merge restores this order
   bool loaded = false;
   std::string error;  // load error or golden drift (the case then fails without running)
   HwConfig cfg;
@@ -20,8 +26,12 @@ struct CaseReport {
   RunResult run;
   double stall_prob = 0;
   uint64_t seed = 0;
+  int verilator_seed = 0;
+  int rand_reset = 0;
   std::string repro;
+  std::string trace_on_fail;  // waveform of the automatic re-run of a failing case
   bool pass() const { return loaded && error.empty() && run.pass; }
+  const char* verdict() const;  // pass, fail, error, interrupted
   // Lower bound of cycles from the timing contract: prediction additions / lanes.
   double bound_cycles() const {
     return cfg.LANES ? double(counters.pred_pairs) / cfg.LANES : 0.0;
@@ -33,13 +43,45 @@ struct RunMeta {
   std::string vectors;
   double stall_prob = 0;
   uint64_t seed = 0;
-  bool complete = true;  // false when interrupted or stopped early
+  int seeds = 1;              // random-seed mode: seeds per case
+  int rand_reset = 0;
+  bool complete = true;       // false when interrupted or stopped early
+  std::string incomplete_reason;
   double wall_seconds = 0;
+  std::string started_at;     // UTC, ISO 8601
+  int shard_index = 0, shard_count = 1;
+  std::string shard_source;   // "--shard", "SLURM_ARRAY_TASK_ID", ... or "" when unsharded
+  int64_t cases_total = 0;    // runs in the whole selection (all shards)
+  int64_t cases_in_shard = 0; // runs this shard was given
+  std::string selection_sha256;  // digest of the whole selection: shards of one regression agree
+  vectors::Json coverage;     // coverage summary (null when not a coverage run)
 };
 
 vectors::Json case_report_json(const CaseReport& r);
 vectors::Json run_report_json(const RunMeta& meta, const std::vector<CaseReport>& cases);
 void write_file_atomic(const std::string& path, const std::string& content);
-std::string junit_xml(const RunMeta& meta, const std::vector<CaseReport>& cases);
+
+// Renderings of a JSON run report (as written by run_report_json or by merge_reports).
+std::string junit_xml(const vectors::Json& report);
+// HTML with inline SVG: summary, coverage, per-case cycles by phase, PE utilisation and, for each
+// case whose directory is readable, heatmaps of predicted vs exact top-k attention masks and of
+// the representative/follower map. At most max_case_figures cases get heatmaps.
+std::string html_report(const vectors::Json& report, int max_case_figures = 24);
+
+// Reads and checks a report file (schema name and version); throws std::runtime_error naming it.
+vectors::Json read_report(const std::string& path);
+
+struct MergeResult {
+  vectors::Json report;
+  std::vector<std::string> coverage_files;  // merged_dat of each input that had one
+};
+// Combines shard reports into one: cases ordered by their index in the whole selection,
+// summary recomputed, complete only if every input was complete and every shard 0..N-1 is
+// present exactly once. Throws std::runtime_error on reports of different selections or a case
+// present twice.
+MergeResult merge_reports(const std::vector<std::string>& paths, const std::string& command_line);
+
+// Summary object of a list of case objects (cases, passed, failed, errors, interrupted).
+vectors::Json summary_json(const vectors::Json::Array& cases);
 
 }  // namespace esact::sim

@@ -1,16 +1,26 @@
 // Drives one SPLS case through a Verilated esact_spls_top: reset, configuration beat, the input
 // stream with seeded random valid gaps, the output stream with seeded random ready drops, a cycle
-// watchdog, optional FST tracing of a cycle window, and an online scoreboard. Width-generic: the
-// same template serves every named configuration's model.
+// watchdog, optional FST or VCD tracing of a cycle window, an online scoreboard, per-phase cycle
+// counters, and (coverage builds) the case's coverage file. Width-generic: the same template
+// serves every named configuration's model.
 #pragma once
 #include <verilated.h>
-#if ESACT_TRACE
+#if VM_TRACE_FST
 #include <verilated_fst_c.h>
+#elif VM_TRACE_VCD
+#include <verilated_vcd_c.h>
+#endif
+#if VM_COVERAGE
+#include <verilated_cov.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +30,24 @@
 #include "esact/spls.h"
 
 namespace esact::sim {
+
+#if VM_TRACE_FST
+using Tracer = VerilatedFstC;
+#elif VM_TRACE_VCD
+using Tracer = VerilatedVcdC;
+#endif
+
+// The waveform format compiled in (ESACT_TRACE / ESACT_TRACE_FORMAT): "fst", "vcd" or "" (none).
+inline const char* trace_format() {
+#if VM_TRACE_FST
+  return "fst";
+#elif VM_TRACE_VCD
+  return "vcd";
+#else
+  return "";
+#endif
+}
+inline constexpr bool kCoverageBuild = VM_COVERAGE;
 
 // One case as the harness needs it: configuration, registers, inputs and the golden answer.
 struct SplsStimulus {
@@ -41,6 +69,29 @@ struct RunOptions {
   bool check = true;            // false: performance run, beats are counted, not compared
   int verilator_seed = 0;       // +verilator+seed (0: Verilator default)
   int rand_reset = 0;           // +verilator+rand+reset (0, 1 or 2)
+  std::string coverage_file;    // coverage builds: write this case's coverage here (atomically)
+  // Polled every few hundred cycles: when it reads non-zero the case stops and is reported as
+  // interrupted (SIGINT / SIGTERM / the run's wall-clock limit set it).
+  const volatile std::sig_atomic_t* stop = nullptr;
+};
+
+// Cycles of one sequence split by what the streams show (each relative to the configuration
+// handshake; they add up to RunResult::cycles):
+//   load_x   handshake .. the last X row beat accepted
+//   project  .. the first HEAD beat leaves (head 0's Q^/K^ projection and drain)
+//   heads    .. the last KV beat leaves (PAM, top-k, similarity of every head, overlapped with the
+//               projection of the next head)
+//   vote     .. the last TOKEN beat leaves (token vote and output drain)
+struct PhaseCycles {
+  uint64_t load_x = 0, project = 0, heads = 0, vote = 0;
+};
+
+// Stream activity counted by the driver and monitor (cycles).
+struct StreamStats {
+  uint64_t in_beats_offered_idle = 0;  // the driver withheld valid (random stall) with beats left
+  uint64_t in_backpressure = 0;        // in_valid && !in_ready
+  uint64_t out_stalled = 0;            // out_valid && !out_ready (random ready drop)
+  uint64_t out_idle = 0;               // between configuration and last beat: nothing to send
 };
 
 struct RunResult {
@@ -55,6 +106,13 @@ struct RunResult {
   size_t beats_in = 0, beats_out = 0, beats_expected = 0;
   std::vector<Mismatch> mismatches;
   std::string trace_file;
+  uint64_t trace_first_cycle = 0, trace_last_cycle = 0;  // window actually dumped
+  bool interrupted = false;     // stopped by RunOptions::stop before completion
+  PhaseCycles phases;
+  std::vector<uint64_t> head_cycles;  // per head: its HEAD beat to its KV beat
+  StreamStats streams;
+  uint64_t perf_cycles = 0, perf_busy = 0;  // the RTL's counters (perf_cycles_o, perf_busy_o)
+  std::string coverage_file;    // written when RunOptions::coverage_file was set
 };
 
 // The watchdog a case gets when none is given: four times the bound of the timing contract plus
@@ -99,33 +157,47 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   ctx->fatalOnError(false);  // an assertion is a reported failure, not an abort of the regression
   ctx->randReset(opt.rand_reset);
   if (opt.verilator_seed) ctx->randSeed(opt.verilator_seed);
+#if VM_TRACE
+  // Trace bookkeeping in the model's eval costs time only once tracing was ever switched on, so
+  // a traced build run without --trace stays fast (measured: bench/trace_overhead).
+  if (!opt.trace_file.empty()) ctx->traceEverOn(true);
+#endif
   auto m = std::make_unique<Model>(ctx.get(), "TOP");
-#if ESACT_TRACE
-  std::unique_ptr<VerilatedFstC> tfp;
+#if VM_TRACE
+  std::unique_ptr<Tracer> tfp;
   if (!opt.trace_file.empty()) {
-    ctx->traceEverOn(true);
-    tfp = std::make_unique<VerilatedFstC>();
+    tfp = std::make_unique<Tracer>();
     m->trace(tfp.get(), 99);
     tfp->open(opt.trace_file.c_str());
+    if (!tfp->isOpen()) throw std::runtime_error(opt.trace_file + ": cannot open the waveform file");
     res.trace_file = opt.trace_file;
   }
+  bool traced_any = false;
+  auto dump = [&](uint64_t cycle, uint64_t t) {
+    if (!tfp || cycle < opt.trace_start || cycle > opt.trace_end) return;
+    if (!traced_any) res.trace_first_cycle = cycle;
+    traced_any = true;
+    res.trace_last_cycle = cycle;
+    tfp->dump(t);
+  };
 #endif
 
   StallGen in_stall(opt.seed * 3 + 1, opt.stall_prob), out_stall(opt.seed * 3 + 2, opt.stall_prob),
       cfg_stall(opt.seed * 3 + 3, opt.stall_prob);
   uint64_t cycle = 0;
+  // Cycle c occupies time units [2c, 2c+2): clock low at 2c, rising edge at 2c+1.
   auto tick = [&]() {
     m->clk_i = 0;
     m->eval();
-#if ESACT_TRACE
-    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle);
+#if VM_TRACE
+    dump(cycle, 2 * cycle);
 #endif
   };
   auto tock = [&]() {
     m->clk_i = 1;
     m->eval();
-#if ESACT_TRACE
-    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle + 1);
+#if VM_TRACE
+    dump(cycle, 2 * cycle + 1);
 #endif
     ++cycle;
   };
@@ -147,6 +219,11 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   uint64_t start_cycle = 0, last_out_cycle = 0;
   bool error_seen = false;
   uint64_t stop_at = UINT64_MAX;
+  const size_t x_beats = static_cast<size_t>(p.L) * static_cast<size_t>(D / LANES);
+  uint64_t x_done_cycle = 0, first_head_cycle = 0, last_kv_cycle = 0;
+  bool x_done = false, head_seen = false;
+  res.head_cycles.assign(static_cast<size_t>(H), 0);
+  std::vector<uint64_t> head_start(static_cast<size_t>(H), 0);
   while (true) {
     // Drive this cycle's inputs (held stable while valid and not yet accepted).
     // Valid/ready rule: once valid is high it stays high, with the same data, until accepted;
@@ -160,7 +237,8 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     set_field(m->cfg_w_i, 0, 16, static_cast<uint64_t>(p.w));
     set_field(m->cfg_v_i, 0, 16, static_cast<uint64_t>(p.V));
     m->cfg_causal_i = p.causal;
-    const bool in_valid = cfg_done && next_beat < beats.size() && (in_offered || !in_stall.stall());
+    const bool in_pending = cfg_done && next_beat < beats.size();
+    const bool in_valid = in_pending && (in_offered || !in_stall.stall());
     in_offered = in_valid;
     m->in_valid_i = in_valid;
     if (next_beat < beats.size() && loaded_beat != next_beat) {  // data changes only per beat
@@ -181,7 +259,17 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
       ++next_beat;
       ++res.beats_in;
       in_offered = false;
+      if (next_beat == x_beats) {
+        x_done = true;
+        x_done_cycle = cycle;
+      }
+    } else if (in_valid) {
+      ++res.streams.in_backpressure;
+    } else if (in_pending) {
+      ++res.streams.in_beats_offered_idle;
     }
+    if (m->out_valid_o && !out_ready) ++res.streams.out_stalled;
+    if (cfg_done && !m->out_valid_o && res.beats_out < res.beats_expected) ++res.streams.out_idle;
     if (out_ready && m->out_valid_o) {
       SplsBeat b;
       b.kind = static_cast<BeatKind>(get_field(m->out_kind_o, 0, 2));
@@ -195,6 +283,17 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
       b.cycle = cycle;
       ++res.beats_out;
       last_out_cycle = cycle;
+      if (b.head >= 0 && b.head < H) {
+        const size_t h = static_cast<size_t>(b.head);
+        if (b.kind == BeatKind::kHead) {
+          if (!head_seen) first_head_cycle = cycle;
+          head_seen = true;
+          head_start[h] = cycle;
+        } else if (b.kind == BeatKind::kKv) {
+          res.head_cycles[h] = cycle - head_start[h];
+          last_kv_cycle = cycle;
+        }
+      }
       if (opt.check) {
         if (!sb.on_beat(b) && !error_seen) {
           error_seen = true;
@@ -213,6 +312,10 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
         stop_at = cycle + opt.cycles_after_error;
       }
     }
+    if (opt.stop && (cycle & 255) == 0 && *opt.stop) {
+      res.interrupted = true;
+      break;
+    }
     if (!opt.check && res.beats_out >= res.beats_expected) break;
     if (opt.check && sb.complete() && !error_seen) break;
     if (cycle >= stop_at) break;
@@ -227,16 +330,35 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     }
   }
   const auto t1 = std::chrono::steady_clock::now();
-  if (opt.check && !res.timed_out) sb.finish(cycle);
+  if (opt.check && !res.timed_out && !res.interrupted) sb.finish(cycle);
+  res.perf_cycles = get_field(m->perf_cycles_o, 0, 32);
+  res.perf_busy = get_field(m->perf_busy_o, 0, 32);
   m->final();
-#if ESACT_TRACE
+#if VM_TRACE
   if (tfp) tfp->close();
+#endif
+#if VM_COVERAGE
+  // Only a run that ran to its end writes coverage (an interrupted case would under-count).
+  if (!opt.coverage_file.empty() && !res.interrupted) {
+    const std::string tmp = opt.coverage_file + ".tmp";
+    ctx->coveragep()->write(tmp.c_str());
+    if (std::rename(tmp.c_str(), opt.coverage_file.c_str()) != 0)
+      throw std::runtime_error(opt.coverage_file + ": cannot move the coverage file into place");
+    res.coverage_file = opt.coverage_file;
+  }
 #endif
   res.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   res.total_cycles = cycle;
   res.cycles = last_out_cycle >= start_cycle ? last_out_cycle - start_cycle + 1 : 0;
+  if (x_done && head_seen && last_kv_cycle && res.beats_out == res.beats_expected) {
+    res.phases.load_x = x_done_cycle - start_cycle + 1;
+    res.phases.project = first_head_cycle - x_done_cycle;
+    res.phases.heads = last_kv_cycle - first_head_cycle;
+    res.phases.vote = last_out_cycle - last_kv_cycle;
+  }
   res.mismatches = sb.mismatches();
-  res.pass = !res.timed_out && !res.assertion_failed && (opt.check ? sb.ok() : res.beats_out == res.beats_expected);
+  res.pass = !res.timed_out && !res.assertion_failed && !res.interrupted &&
+             (opt.check ? sb.ok() : res.beats_out == res.beats_expected);
   return res;
 }
 
