@@ -150,4 +150,100 @@ package esact_pkg;
     return x[AccW-1] ? AccW'(-x) : AccW'(x);
   endfunction
 
+  // =============================================================================================
+  // Part II: the encoder layer (docs/spec.md sections 10-22)
+  // =============================================================================================
+
+  // Requantiser parameters (section 10): M in 1..2^15-1, S in 1..40. Memory image: one uint32 per
+  // channel, M in bits [14:0], S in bits [21:16] (section 22).
+  localparam int unsigned RqMW = 15;
+  localparam int unsigned RqSW = 6;
+  typedef struct packed {
+    logic [RqSW-1:0] s;
+    logic [RqMW-1:0] m;
+  } rq_t;
+  localparam int unsigned RqW = RqMW + RqSW;
+
+  // Widths of the layer datapath.
+  localparam int unsigned RqProdW = 48;  // |acc * M| < 2^46, + 2^(S-1) < 2^47
+  typedef logic signed [15:0] int16_t;
+  typedef logic signed [RqProdW-1:0] rqv_t;
+
+  // Softmax constants (section 11).
+  localparam int signed ExpK1 = -22038;
+  localparam int signed ExpK2 = 5692;
+  // GELU constants (section 12).
+  localparam int unsigned GeluClip = 2637;
+  localparam int unsigned GeluA = 17327;
+
+  // Output beat kinds of esact_layer_top (section 22).
+  typedef enum logic [3:0] {
+    LyQ      = 4'd0,
+    LyK      = 4'd1,
+    LyV      = 4'd2,
+    LyAttn   = 4'd3,
+    LyOproj  = 4'd4,
+    LyLn1    = 4'd5,
+    LyHidden = 4'd6,
+    LyFfn    = 4'd7,
+    LyOut    = 4'd8
+  } layer_kind_e;
+
+  // (acc * M + 2^(S-1)) >>> S: round half up, arithmetic shift, 48-bit intermediate.
+  function automatic rqv_t requant_round(input acc_t acc, input rq_t rq);
+    rqv_t a, m, prod, rnd;
+    a    = {{(RqProdW - AccW){acc[AccW-1]}}, acc};
+    m    = {{(RqProdW - RqMW){1'b0}}, rq.m};
+    prod = a * m;
+    rnd  = rqv_t'(1) <<< (rq.s - RqSW'(1));
+    return (prod + rnd) >>> rq.s;
+  endfunction
+
+  function automatic int8_t sat8(input rqv_t v);
+    if (v < -rqv_t'(128)) return int8_t'(-128);
+    if (v > rqv_t'(127))  return int8_t'(127);
+    return int8_t'(v);
+  endfunction
+
+  function automatic int16_t sat16(input rqv_t v);
+    if (v < -rqv_t'(32768)) return int16_t'(-32768);
+    if (v > rqv_t'(32767))  return int16_t'(32767);
+    return int16_t'(v);
+  endfunction
+
+  // 2^(-u/256) in Q0.15 for u = max - t (section 11): frac(r) >> z, 0 for z > 15.
+  function automatic logic [15:0] iexp2_neg(input logic [15:0] u);
+    logic [7:0]         z;
+    logic signed [31:0] r, t, fr;
+    logic        [31:0] fru;
+    z  = u[15:8];
+    r  = {24'd0, u[7:0]};
+    t  = (32'(ExpK2) * r + 32'(256 * ExpK1)) * r;
+    fr = 32'sd32768 + ((t + 32'sd32768) >>> 16);
+    fru = unsigned'(fr);
+    if (z > 8'd15) return '0;
+    return 16'(fru >> z[3:0]);
+  endfunction
+
+  // i-GELU raw value (section 12): x * (2^15 +- erf_q(|x|)), INT32 with scale 2^-26.
+  function automatic acc_t igelu_raw(input int16_t x);
+    logic [16:0]        a;
+    logic signed [17:0] d;
+    logic signed [47:0] d48;
+    logic [47:0]        dd, drop;
+    logic [16:0]        erf, factor;
+    acc_t               g;
+    a    = x[15] ? 17'(-{x[15], x}) : {1'b0, x};
+    d    = (a < 17'(GeluClip)) ? (18'(signed'({1'b0, a})) - 18'sd2637) : 18'sd0;
+    d48  = 48'(d);
+    dd   = 48'(unsigned'(d48 * d48));
+    drop = (dd * 48'(GeluA) + (48'd1 << 21)) >> 22;
+    erf  = 17'(48'd32768 - drop);
+    if (x == '0)     factor = 17'd32768;
+    else if (x[15])  factor = 17'd32768 - erf;
+    else             factor = 17'd32768 + erf;
+    g = acc_t'(x) * signed'({15'd0, factor});  // |g| < 2^31 (section 12)
+    return g;
+  endfunction
+
 endpackage
