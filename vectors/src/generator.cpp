@@ -503,8 +503,56 @@ std::vector<CorpusEntry> corpus_entries() {
   return out;
 }
 
+namespace {
+
+// Real-model cases (esact-eval export-vectors): directories <config>/real_*/ of the committed corpus,
+// tagged "real". Their inputs are activations of the real model and cannot be regenerated without
+// the model files, so they are frozen data; everything else about them is regenerated: the golden
+// model runs again on the stored inputs and the case is rewritten, so the corpus test still compares
+// every byte and still catches a golden-model change. Loaded before write_corpus removes anything.
+std::vector<SplsCase> load_real_cases(const std::string& source_dir) {
+  std::vector<SplsCase> out;
+  if (!fs::is_directory(source_dir)) return out;
+  std::vector<fs::path> dirs;
+  for (const auto& config_dir : fs::directory_iterator(source_dir)) {
+    if (!config_dir.is_directory()) continue;
+    for (const auto& case_dir : fs::directory_iterator(config_dir.path())) {
+      const std::string name = case_dir.path().filename().string();
+      if (case_dir.is_directory() && name.rfind("real_", 0) == 0 && fs::exists(case_dir.path() / "case.json"))
+        dirs.push_back(case_dir.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& dir : dirs) {
+    const SplsCase c = load_spls_case(dir.string());
+    if (std::find(c.tags.begin(), c.tags.end(), "real") == c.tags.end()) {
+      throw GeneratorError("corpus case " + dir.string() + " is named real_* but is not tagged 'real'");
+    }
+    GenRequest r;
+    r.config = c.config.name;
+    r.name = c.name;
+    r.seed = c.seed;
+    r.L = c.params.L;
+    if (c.rho_milli) r.rho_milli = *c.rho_milli; else r.k = c.params.k;
+    if (c.tau_milli) r.tau_milli = *c.tau_milli; else r.T = c.params.T;
+    r.window = c.params.w;
+    r.vote = c.params.V;
+    r.causal = c.params.causal;
+    r.predict_from = c.params.predict_from;
+    r.extra_tags = {"real"};
+    const bool projected = c.params.predict_from == PredictFrom::kProjected;
+    out.push_back(case_from_inputs(r, projected ? c.x : c.q, projected ? c.wq : c.k, c.wk, c.provenance));
+    out.back().generator_name = c.generator_name;
+    out.back().generator_version = c.generator_version;
+  }
+  return out;
+}
+
+}  // namespace
+
 Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
   const std::string manifest_path = out_dir + "/manifest.json";
+  const std::vector<SplsCase> real_cases = load_real_cases(default_corpus_dir());
   if (fs::exists(manifest_path)) {
     // Remove the cases of the previous corpus (only directories that hold a case.json).
     const Manifest old = read_manifest(manifest_path, /*verify_checksums=*/false);
@@ -541,6 +589,16 @@ Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
       for (size_t i = 0; i < c.tags.size(); ++i) *log << (i ? "," : "") << c.tags[i];
       *log << "\n";
     }
+    m.cases.push_back(std::move(me));
+  }
+  for (const SplsCase& c : real_cases) {
+    ManifestEntry me;
+    me.path = c.config.name + "/" + c.name;
+    me.config = c.config.name;
+    me.name = c.name;
+    me.tags = c.tags;
+    me.case_json_sha256 = write_spls_case(c, out_dir + "/" + me.path);
+    if (log) *log << me.path << ": real-model case, inputs kept, expected outputs regenerated\n";
     m.cases.push_back(std::move(me));
   }
   write_manifest(m, manifest_path);

@@ -99,6 +99,10 @@ std::vector<CorpusEntry> corpus_entries();
 // Regenerates the corpus into out_dir (<config>/<name>/ per case) and writes manifest.json.
 // Directories of cases listed in an existing manifest there are removed first. Throws if a case
 // does not exhibit its must_have_tags. Progress lines go to log when given.
+// Real-model cases (<config>/real_*/ in the committed corpus, default_corpus_dir(), tagged "real",
+// written by `esact-eval export-vectors`) are carried over: their stored inputs and provenance are
+// kept, their expected outputs recomputed by the golden model, and they are listed after the
+// synthetic cases.
 Manifest write_corpus(const std::string& out_dir, std::ostream* log = nullptr);
 
 }  // namespace esact::vectors
