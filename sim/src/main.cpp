@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "esact/sim/cases.h"
+#include "esact/sim/layer_models.h"
 #include "esact/sim/coverage.h"
 #include "esact/sim/models.h"
 #include "esact/sim/report.h"
@@ -720,5 +721,6 @@ int main(int argc, char** argv) {
   const std::string sub = args.empty() ? "" : args[0];
   if (sub == "merge") return merge_main({args.begin() + 1, args.end()}, cmdline);
   if (sub == "html") return html_main({args.begin() + 1, args.end()});
+  if (sub == "layer") return esact::sim::layer_main({args.begin() + 1, args.end()});  // encoder layer (layer_main.cpp)
   return run_main(args, argv[0], cmdline);
 }

@@ -1,0 +1,256 @@
+// Drives one encoder-layer case through a Verilated esact_layer_top (docs/spec.md section 22):
+// reset, the configuration beat, the SPLS result stream (ESACT mode), a memory model serving the
+// layer image with latency and back-pressure, the result stream with seeded random ready drops,
+// a cycle watchdog, optional FST tracing, an online scoreboard and the per-phase counters.
+// Separate from the SPLS runner; shares its RunOptions.
+#pragma once
+#include <verilated.h>
+#if ESACT_TRACE
+#include <verilated_fst_c.h>
+#endif
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "esact/layer.h"
+#include "esact/sim/bits.h"
+#include "esact/sim/layer_scoreboard.h"
+#include "esact/sim/memory_model.h"
+#include "esact/sim/scoreboard.h"
+#include "esact/sim/spls_runner.h"
+#include "esact/sim/stalls.h"
+#include "esact/sim/unit_bench.h"  // sign_extend
+
+namespace esact::sim {
+
+struct LayerStimulus {
+  std::string name;
+  HwConfig cfg;
+  SplsParams params;
+  LayerWeights weights;
+  TensorI8 x;
+  LayerSwitches sw;        // all off: dense
+  SplsResult spls;         // used when a switch is on
+  LayerResult golden;      // run_layer(cfg, params, weights, x, sw.any() ? &spls : nullptr, sw)
+};
+
+struct LayerRunOptions {
+  RunOptions run;          // seed, stalls, watchdog, trace window, check
+  int mem_latency = 0;     // 0: the configuration's MEM_LATENCY
+  bool debug = true;       // emit and check the intermediates, not only the layer output
+};
+
+// Per-phase counters of the RTL (esact_layer_top perf_o).
+struct LayerPerf {
+  uint64_t total = 0, load = 0, wait_spls = 0, qkv = 0, attn = 0, oproj = 0, ffn = 0, tail = 0, mem_stall = 0;
+  uint64_t issued_qkv = 0, issued_attn = 0, issued_oproj = 0, issued_ffn = 0;
+  uint64_t compute() const { return qkv + attn + oproj + ffn + tail; }
+};
+
+struct LayerRunResult {
+  bool pass = false, timed_out = false, assertion_failed = false;
+  uint64_t cycles = 0, total_cycles = 0, first_error_cycle = 0, max_cycles = 0, mem_requests = 0;
+  double wall_seconds = 0;
+  size_t beats_out = 0, beats_expected = 0;
+  LayerPerf perf;
+  std::vector<Mismatch> mismatches;
+  std::string trace_file;
+};
+
+inline uint64_t layer_watchdog(const HwConfig& cfg, const SplsParams& p, double stall_prob) {
+  const LayerMacs m = dense_macs(cfg, p);
+  const double pes = double(cfg.mac_rows) * cfg.mac_cols;
+  const double stretch = stall_prob > 0 ? 1.0 / (1.0 - std::min(stall_prob, 0.95)) : 1.0;
+  return static_cast<uint64_t>(6.0 * stretch * (double(m.total()) / pes + 400.0 * cfg.N * (cfg.H + 2))) + 20000;
+}
+
+template <class Model>
+LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lopt) {
+  const RunOptions& opt = lopt.run;
+  const HwConfig& cfg = st.cfg;
+  const SplsParams& p = st.params;
+  const int W = cfg.mac_cols, N = cfg.N;
+  LayerRunResult res;
+  res.max_cycles = opt.max_cycles ? opt.max_cycles : layer_watchdog(cfg, p, opt.stall_prob);
+
+  const bool esact_mode = st.sw.any();
+  const std::vector<SplsBeat> spls_beats = esact_mode ? expected_spls_beats(cfg, p.L, st.spls) : std::vector<SplsBeat>{};
+  LayerScoreboard sb(cfg, p, st.golden, esact_mode ? &st.spls : nullptr, st.sw, lopt.debug);
+  res.beats_expected = sb.expected_count();
+  MemoryModel mem(build_layer_image(cfg, st.weights, st.x), W, lopt.mem_latency ? lopt.mem_latency : cfg.mem_latency,
+                  opt.seed, opt.stall_prob);
+
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->fatalOnError(false);
+  ctx->randReset(opt.rand_reset);
+  if (opt.verilator_seed) ctx->randSeed(opt.verilator_seed);
+  auto m = std::make_unique<Model>(ctx.get(), "TOP");
+#if ESACT_TRACE
+  std::unique_ptr<VerilatedFstC> tfp;
+  if (!opt.trace_file.empty()) {
+    ctx->traceEverOn(true);
+    tfp = std::make_unique<VerilatedFstC>();
+    m->trace(tfp.get(), 99);
+    tfp->open(opt.trace_file.c_str());
+    res.trace_file = opt.trace_file;
+  }
+#endif
+  StallGen cfg_stall(opt.seed * 7 + 1, opt.stall_prob), spls_stall(opt.seed * 7 + 2, opt.stall_prob),
+      out_stall(opt.seed * 7 + 3, opt.stall_prob);
+  uint64_t cycle = 0;
+  auto tick = [&]() {
+    m->clk_i = 0;
+    m->eval();
+#if ESACT_TRACE
+    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle);
+#endif
+  };
+  auto tock = [&]() {
+    m->clk_i = 1;
+    m->eval();
+#if ESACT_TRACE
+    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle + 1);
+#endif
+    ++cycle;
+  };
+  m->rst_ni = 0;
+  m->cfg_valid_i = 0;
+  m->spls_valid_i = 0;
+  m->mem_req_ready_i = 0;
+  m->mem_rsp_valid_i = 0;
+  m->out_ready_i = 0;
+  for (int i = 0; i < 5; ++i) {
+    tick();
+    tock();
+  }
+  m->rst_ni = 1;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  bool cfg_done = false, cfg_offered = false, spls_offered = false, error_seen = false;
+  size_t next_spls = 0, loaded_spls = SIZE_MAX;
+  uint64_t start_cycle = 0, end_cycle = 0, stop_at = UINT64_MAX;
+  const uint32_t switches = (st.sw.skip_q ? 1u : 0u) | (st.sw.skip_kv ? 2u : 0u) | (st.sw.topk_attn ? 4u : 0u) |
+                            (st.sw.reuse_attn ? 8u : 0u) | (st.sw.reuse_oproj ? 16u : 0u) | (st.sw.reuse_ffn ? 32u : 0u);
+  auto note_error = [&](uint64_t c) {
+    if (!error_seen) {
+      error_seen = true;
+      res.first_error_cycle = c;
+      stop_at = c + opt.cycles_after_error;
+    }
+  };
+  try {
+    while (true) {
+      const bool cfg_valid = !cfg_done && (cfg_offered || !cfg_stall.stall());
+      cfg_offered = cfg_valid;
+      m->cfg_valid_i = cfg_valid;
+      m->cfg_len_i = static_cast<uint32_t>(p.L);
+      m->cfg_causal_i = p.causal;
+      m->cfg_switch_i = switches;
+      m->cfg_res1_i = static_cast<uint32_t>(st.weights.quant.res1_shift);
+      m->cfg_res2_i = static_cast<uint32_t>(st.weights.quant.res2_shift);
+      m->cfg_dbg_i = lopt.debug;
+      const bool spls_valid = cfg_done && next_spls < spls_beats.size() && (spls_offered || !spls_stall.stall());
+      spls_offered = spls_valid;
+      m->spls_valid_i = spls_valid;
+      if (next_spls < spls_beats.size() && loaded_spls != next_spls) {
+        const SplsBeat& b = spls_beats[next_spls];
+        m->spls_kind_i = static_cast<uint32_t>(b.kind);
+        m->spls_head_i = static_cast<uint32_t>(b.head);
+        m->spls_row_i = static_cast<uint32_t>(b.row);
+        m->spls_rep_i = static_cast<uint32_t>(b.rep < 0 ? 0 : b.rep);
+        for (int j = 0; j < N; ++j) set_field(m->spls_mask_i, j, 1, b.mask.empty() ? 0 : b.mask[static_cast<size_t>(j)]);
+        loaded_spls = next_spls;
+      }
+      const bool req_ready = mem.req_ready();
+      m->mem_req_ready_i = req_ready;
+      const bool rsp_valid = mem.rsp_valid(cycle);
+      m->mem_rsp_valid_i = rsp_valid;
+      if (rsp_valid) {
+        const uint8_t* w = mem.rsp_word();
+        for (int e = 0; e < W; ++e) set_byte(m->mem_rsp_data_i, e, w[e]);
+      }
+      const bool out_ready = !out_stall.stall();
+      m->out_ready_i = out_ready;
+      tick();
+      if (cfg_valid && m->cfg_ready_o) {
+        cfg_done = true;
+        cfg_offered = false;
+        start_cycle = cycle;
+      }
+      if (spls_valid) {  // esact_layer_top is always ready for SPLS beats
+        ++next_spls;
+        spls_offered = false;
+      }
+      const bool req_hs = m->mem_req_valid_o && req_ready;
+      const uint64_t req_addr = m->mem_req_addr_o;
+      const bool rsp_hs = rsp_valid && m->mem_rsp_ready_o;
+      if (out_ready && m->out_valid_o) {
+        LayerBeat b;
+        b.kind = static_cast<LayerKind>(get_field(m->out_kind_o, 0, 4));
+        b.row = static_cast<int>(get_field(m->out_row_o, 0, 16));
+        b.col = static_cast<int>(get_field(m->out_col_o, 0, 16));
+        for (int c = 0; c < W; ++c) b.data.push_back(static_cast<int32_t>(sign_extend(get_field(m->out_data_o, 16 * c, 16), 16)));
+        b.cycle = cycle;
+        ++res.beats_out;
+        if (opt.check && !sb.on_beat(b)) note_error(cycle);
+      }
+      const bool done = m->done_o && cfg_done;
+      tock();
+      mem.commit(cycle - 1, req_hs, req_addr, rsp_hs);
+      if (ctx->gotError() && !res.assertion_failed) {
+        res.assertion_failed = true;
+        sb.add_error("assertion", "an RTL assertion failed (see the %Error line above)", cycle);
+        note_error(cycle);
+      }
+      if (done && !error_seen) {
+        end_cycle = cycle;
+        break;
+      }
+      if (cycle >= stop_at) break;
+      if (cycle >= res.max_cycles) {
+        res.timed_out = true;
+        sb.add_error("watchdog", "no completion after " + std::to_string(res.max_cycles) + " cycles (" +
+                                     std::to_string(res.beats_out) + "/" + std::to_string(res.beats_expected) +
+                                     " result slices, " + std::to_string(mem.requests()) + " memory words)", cycle);
+        note_error(cycle);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    sb.add_error("memory", e.what(), cycle);
+    note_error(cycle);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  if (opt.check && !res.timed_out) sb.finish(cycle);
+  auto perf = [&](int i) { return get_field(m->perf_o, 32 * i, 32); };
+  LayerPerf& pf = res.perf;
+  pf.total = perf(0);
+  pf.load = perf(1);
+  pf.wait_spls = perf(2);
+  pf.qkv = perf(3);
+  pf.attn = perf(4);
+  pf.oproj = perf(5);
+  pf.ffn = perf(6);
+  pf.tail = perf(7);
+  pf.mem_stall = perf(8);
+  pf.issued_qkv = perf(9);
+  pf.issued_attn = perf(10);
+  pf.issued_oproj = perf(11);
+  pf.issued_ffn = perf(12);
+  m->final();
+#if ESACT_TRACE
+  if (tfp) tfp->close();
+#endif
+  res.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
+  res.total_cycles = cycle;
+  res.cycles = end_cycle > start_cycle ? end_cycle - start_cycle : 0;
+  res.mem_requests = mem.requests();
+  res.mismatches = sb.mismatches();
+  res.pass = !res.timed_out && !res.assertion_failed && end_cycle > 0 && (opt.check ? sb.ok() : true);
+  return res;
+}
+
+}  // namespace esact::sim

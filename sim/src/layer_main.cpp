@@ -1,0 +1,196 @@
+// esact-sim layer: encoder-layer cases on the Verilated esact_layer_top (docs/spec.md section 22).
+// Synthetic cases (make_synthetic_weights / make_synthetic_input from a seed) in dense and ESACT
+// mode, compared bit-exactly with run_layer, with a per-phase report: cycles, executed MACs, PE
+// utilisation, dense vs ESACT cycles (speedup) beside the MAC reduction, and the issue-4 targets.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "esact/sim/layer_models.h"
+#include "esact/sim/report.h"
+#include "esact/vectors/json.h"
+
+namespace esact::sim {
+
+namespace {
+
+const char* kLayerUsage = R"(usage: esact-sim layer [options]
+
+Runs encoder-layer cases on the Verilated esact_layer_top and compares every result slice with the
+golden run_layer.
+
+  --config NAME      configuration (default tiny)
+  --seed N           weights / input / stall seed (default 1)
+  --len L            valid tokens (default N)
+  --causal           causal attention
+  --mode M           dense, esact or both (default both: the speedup is reported)
+  --stall-prob P     random stalls on every stream and the memory (default 0)
+  --latency N        memory latency in cycles (default: MEM_LATENCY of the configuration)
+  --max-cycles N     watchdog
+  --no-debug         do not emit / check the intermediates, only the layer output
+  --no-check         performance run
+  --report FILE      JSON report
+  -h, --help
+
+Exit status: 0 all pass, 1 a case fails, 2 usage error.
+)";
+
+[[noreturn]] void fail_usage(const std::string& m) {
+  std::fprintf(stderr, "esact-sim layer: %s\n", m.c_str());
+  std::exit(2);
+}
+
+uint64_t num(const std::string& opt, const std::string& s) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+    fail_usage("option " + opt + ": '" + s + "' is not a non-negative integer");
+  return std::strtoull(s.c_str(), nullptr, 10);
+}
+
+struct PhaseRow {
+  const char* name;
+  uint64_t cycles;
+  int64_t macs;
+};
+
+std::vector<PhaseRow> phases(const LayerRunResult& r, const LayerMacs& m) {
+  return {{"load", r.perf.load, 0},
+          {"wait_spls", r.perf.wait_spls, 0},
+          {"qkv", r.perf.qkv, m.q + m.k + m.v},
+          {"attention", r.perf.attn, m.qk + m.av},
+          {"oproj", r.perf.oproj, m.oproj},
+          {"ffn", r.perf.ffn, m.ffn_up + m.ffn_down},
+          {"ln2_tail", r.perf.tail, 0}};
+}
+
+}  // namespace
+
+int layer_main(const std::vector<std::string>& args) {
+  std::string config = "tiny", mode = "both", report;
+  uint64_t seed = 1;
+  int len = 0, latency = 0;
+  bool causal = false;
+  LayerRunOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto need = [&]() -> std::string {
+      if (i + 1 >= args.size()) fail_usage("option " + a + " needs a value");
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kLayerUsage);
+      return 0;
+    } else if (a == "--config") config = need();
+    else if (a == "--seed") seed = num(a, need());
+    else if (a == "--len") len = static_cast<int>(num(a, need()));
+    else if (a == "--causal") causal = true;
+    else if (a == "--mode") {
+      mode = need();
+      if (mode != "dense" && mode != "esact" && mode != "both") fail_usage("--mode: dense, esact or both");
+    } else if (a == "--stall-prob") {
+      char* end = nullptr;
+      const std::string v = need();
+      o.run.stall_prob = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(o.run.stall_prob >= 0 && o.run.stall_prob < 1)) fail_usage("--stall-prob: need 0 <= P < 1");
+    } else if (a == "--latency") latency = static_cast<int>(num(a, need()));
+    else if (a == "--max-cycles") o.run.max_cycles = num(a, need());
+    else if (a == "--no-debug") o.debug = false;
+    else if (a == "--no-check") o.run.check = false;
+    else if (a == "--report") report = need();
+    else fail_usage("unknown option '" + a + "'");
+  }
+  HwConfig cfg;
+  try {
+    cfg = config_by_name(config);
+  } catch (const std::exception& e) {
+    fail_usage(e.what());
+  }
+  const LayerRunFn fn = layer_runner_for(config);
+  if (!fn) fail_usage("no layer model built for '" + config + "'");
+  if (len == 0) len = cfg.N;
+  if (len < 1 || len > cfg.N) fail_usage("--len: must be in 1..N");
+  o.run.seed = seed;
+  o.mem_latency = latency;
+  const SplsParams p = SplsParams::from_fractions(len, cfg.rho_milli, cfg.tau_milli, cfg.window, cfg.vote, causal);
+  const double pes = double(cfg.mac_rows) * cfg.mac_cols;
+
+  std::vector<std::pair<std::string, LayerSwitches>> runs;
+  if (mode != "esact") runs.push_back({"dense", LayerSwitches::dense()});
+  if (mode != "dense") runs.push_back({"esact", LayerSwitches::esact()});
+  vectors::Json cases = vectors::Json::array();
+  int failed = 0;
+  uint64_t dense_cycles = 0, esact_cycles = 0;
+  int64_t dense_macs = 0, esact_macs = 0;
+  LayerPerf esact_perf;
+  for (const auto& [name, sw] : runs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const LayerStimulus st = make_layer_stimulus(cfg, p, seed, sw, config + "_" + name);
+    const double golden_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const LayerRunResult r = fn(st, o);
+    if (!r.pass) ++failed;
+    const LayerMacs& m = st.golden.executed;
+    std::printf("%s  %s  L=%d  %s  %llu cycles  %.2f s wall (golden %.2f s)  %.0f kcycles/s  %zu/%zu slices\n",
+                st.name.c_str(), config.c_str(), p.L, r.pass ? "PASS" : "FAIL",
+                static_cast<unsigned long long>(r.cycles), r.wall_seconds, golden_s,
+                r.wall_seconds > 0 ? r.total_cycles / r.wall_seconds / 1e3 : 0.0, r.beats_out, r.beats_expected);
+    for (size_t i = 0; i < r.mismatches.size() && i < 8; ++i) std::printf("  mismatch: %s\n", r.mismatches[i].describe().c_str());
+    std::printf("  %-10s %10s %12s %8s\n", "phase", "cycles", "exec MACs", "PE util");
+    vectors::Json ph = vectors::Json::object();
+    for (const PhaseRow& row : phases(r, m)) {
+      const double util = row.cycles ? double(row.macs) / (double(row.cycles) * pes) : 0.0;
+      std::printf("  %-10s %10llu %12lld %7.1f%%\n", row.name, static_cast<unsigned long long>(row.cycles),
+                  static_cast<long long>(row.macs), 100 * util);
+      vectors::Json e = vectors::Json::object();
+      e.set("cycles", row.cycles);
+      e.set("executed_macs", static_cast<long long>(row.macs));
+      e.set("pe_utilisation", util);
+      ph.set(row.name, e);
+    }
+    std::printf("  %-10s %10llu %12lld %7.1f%%   (memory stalls %llu cycles)\n", "total",
+                static_cast<unsigned long long>(r.cycles), static_cast<long long>(m.total()),
+                100.0 * double(m.total()) / (double(r.cycles) * pes), static_cast<unsigned long long>(r.perf.mem_stall));
+    vectors::Json c = vectors::Json::object();
+    c.set("name", st.name);
+    c.set("config", config);
+    c.set("mode", name);
+    c.set("pass", r.pass);
+    c.set("L", p.L);
+    c.set("cycles", r.cycles);
+    c.set("wall_seconds", r.wall_seconds);
+    c.set("executed_macs", static_cast<long long>(m.total()));
+    c.set("dense_macs", static_cast<long long>(st.golden.dense.total()));
+    c.set("phases", ph);
+    cases.push_back(c);
+    if (name == "dense") {
+      dense_cycles = r.cycles;
+      dense_macs = m.total();
+    } else {
+      esact_cycles = r.cycles;
+      esact_macs = m.total();
+      esact_perf = r.perf;
+      if (dense_macs == 0) dense_macs = st.golden.dense.total();
+    }
+  }
+  vectors::Json root = vectors::Json::object();
+  root.set("format", std::string("esact-layer-report"));
+  root.set("cases", cases);
+  if (dense_cycles && esact_cycles) {
+    const double cyc = double(esact_cycles) / double(dense_cycles), mac = double(esact_macs) / double(dense_macs);
+    const double overlap = double(esact_cycles) / double(esact_perf.compute());
+    std::printf("dense vs ESACT: speedup %.2fx (cycles %.3f of dense), MAC reduction %.1f%% (MACs %.3f of dense)\n",
+                1.0 / cyc, cyc, 100 * (1 - mac), mac);
+    std::printf("targets: cycles/dense <= MACs/dense + 0.10: %.3f <= %.3f %s; total <= 1.10 x compute phases: %.3f %s\n",
+                cyc, mac + 0.10, cyc <= mac + 0.10 ? "MET" : "MISSED", overlap, overlap <= 1.10 ? "MET" : "MISSED");
+    vectors::Json s = vectors::Json::object();
+    s.set("speedup", 1.0 / cyc);
+    s.set("cycle_ratio", cyc);
+    s.set("mac_ratio", mac);
+    s.set("total_over_compute", overlap);
+    root.set("dense_vs_esact", s);
+  }
+  if (!report.empty()) write_file_atomic(report, vectors::dump_json(root));
+  return failed ? 1 : 0;
+}
+
+}  // namespace esact::sim
