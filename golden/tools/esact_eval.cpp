@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +308,7 @@ std::string switches_text(const LayerSwitches& s) {
 struct RunResult {
   std::string mode;
   StsbEvalResult eval;
+  double cpu_seconds = 0.0;  // process CPU time of the evaluation (all threads)
   std::optional<EncoderCounters> counters;
   std::optional<EsactSettings> settings;
 };
@@ -333,7 +335,9 @@ RunResult run_one(Context& ctx, const Args& a, const std::vector<StsPair>& pairs
   ProgressReporter progress("stsb " + a.split + " " + label, pairs.size());
   RunResult r;
   r.mode = mode;
+  const std::clock_t cpu0 = std::clock();
   r.eval = evaluate_stsb(pairs, ctx.tokenizer, *encoder, options, [&](size_t done, size_t) { progress.update(done); });
+  r.cpu_seconds = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   progress.finish();
   if (int_encoder) r.counters = int_encoder->counters();
   if (mode == "esact" && settings) r.settings = *settings;
@@ -356,8 +360,8 @@ double ratio(int64_t num, int64_t den) { return den > 0 ? static_cast<double>(nu
 
 void print_run(const RunResult& r, const std::string& split, int H) {
   const StsbEvalResult& e = r.eval;
-  std::printf("stsb %s, mode %s, %zu pairs: spearman %.4f  pearson %.4f  (%.1f s, %.1f sentences/s, %.1f tokens/sentence, %zu truncated)\n",
-              split.c_str(), r.mode.c_str(), e.pairs, e.spearman, e.pearson, e.seconds,
+  std::printf("stsb %s, mode %s, %zu pairs: spearman %.4f  pearson %.4f  (%.1f s wall, %.1f s CPU, %.1f sentences/s, %.1f tokens/sentence, %zu truncated)\n",
+              split.c_str(), r.mode.c_str(), e.pairs, e.spearman, e.pearson, e.seconds, r.cpu_seconds,
               2.0 * static_cast<double>(e.pairs) / e.seconds,
               static_cast<double>(e.tokens) / (2.0 * static_cast<double>(e.pairs)), e.truncated);
   if (!r.counters) return;
@@ -423,6 +427,7 @@ Json run_json(const RunResult& r, int H) {
   o.set("spearman", Json(r.eval.spearman));
   o.set("pearson", Json(r.eval.pearson));
   o.set("seconds", Json(r.eval.seconds));
+  o.set("cpu_seconds", Json(r.cpu_seconds));
   o.set("tokens", Json(static_cast<unsigned long>(r.eval.tokens)));
   o.set("truncated", Json(static_cast<unsigned long>(r.eval.truncated)));
   if (r.settings) {
