@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -81,6 +82,8 @@ Checking and output:
   --html FILE         write the HTML report (charts and heatmaps)
   --progress, --no-progress  progress line on stderr (default: on when stderr is a terminal)
   -q, --quiet         no per-case table, only the summary
+  --plant-mismatch B  test hook: corrupt the expected value of output beat B, so the run fails
+                      there as it would on an RTL bug (docs/debugging.md)
   -v, --verbose       print every mismatch (default: the first 5 per case) and the cycle phases
   -h, --help          this text
 
@@ -240,6 +243,12 @@ int merge_main(const std::vector<std::string>& args, const std::string& cmdline)
       CoverageSummary s = summarize_coverage(data);
       s.files = m.coverage_files;
       m.report.set("coverage", coverage_summary_json(s, cov_out));
+      std::printf("coverage: %s: line %.1f%% (%llu/%llu), toggle %.1f%% (%llu/%llu), covers %llu/%llu hit\n",
+                  cov_out.c_str(), s.line.percent(), static_cast<unsigned long long>(s.line.hit),
+                  static_cast<unsigned long long>(s.line.total), s.toggle.percent(),
+                  static_cast<unsigned long long>(s.toggle.hit), static_cast<unsigned long long>(s.toggle.total),
+                  static_cast<unsigned long long>(s.user.hit), static_cast<unsigned long long>(s.user.total));
+      for (const auto& n : s.unhit_covers) std::printf("  unhit cover: %s\n", n.c_str());
     } else if (!cov_out.empty()) {
       usage_error("merge: --coverage-out given but no input report has coverage");
     }
@@ -255,7 +264,6 @@ int merge_main(const std::vector<std::string>& args, const std::string& cmdline)
                 m.report.find("complete")->as_bool() ? "" : " (INCOMPLETE)");
     if (!m.report.find("complete")->as_bool())
       std::printf("  incomplete: %s\n", m.report.find("incomplete_reason")->as_string().c_str());
-    if (!cov_out.empty()) std::printf("coverage: %s\n", cov_out.c_str());
     if (!report.empty()) std::printf("report: %s\n", report.c_str());
     const bool ok = s.find("passed")->as_int() == s.find("cases")->as_int();
     if (!m.report.find("complete")->as_bool()) return 130;
@@ -289,6 +297,10 @@ int html_main(const std::vector<std::string>& args) {
 }
 
 int run_main(const std::vector<std::string>& args, const std::string& argv0, const std::string& cmdline) {
+  // from the start: loading a large selection takes a while, and an interrupt then must still
+  // produce an (empty, incomplete) report rather than kill the process
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   std::string vectors_path, work_dir = "out/esact-work", config_filter, name_filter, tag_filter, trace_file,
                             report_file, junit_file, html_file, coverage_dir, fail_trace_dir;
   bool trace = false, quiet = false, verbose = false, trace_on_fail = false;
@@ -373,6 +385,8 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       if (opt.max_cycles == 0) usage_error("option --max-cycles: must be >= 1 (the watchdog is always on)");
     } else if (a == "--max-wall") {
       max_wall = parse_ranged(a, need(), 1, 30u * 24 * 3600);
+    } else if (a == "--plant-mismatch") {
+      opt.plant_mismatch = static_cast<int64_t>(parse_ranged(a, need(), 0, 1u << 30));
     } else if (a == "--no-check") {
       no_value();
       opt.check = false;
@@ -448,6 +462,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     return 2;
   }
   std::vector<Run> runs;
+  std::vector<CaseRef> layer_refs;
   vectors::Sha256 digest;
   for (const auto& c : all) {
     if (!config_filter.empty() && !c.config.empty() && c.config != config_filter) continue;
@@ -457,6 +472,10 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       for (const auto& t : c.tags) has |= t == tag_filter;
       if (!has) continue;
     }
+    if (c.kind == "layer") {  // encoder-layer cases run after the SPLS cases (run_layer_regression)
+      layer_refs.push_back(c);
+      continue;
+    }
     for (uint64_t s = 0; s < seeds; ++s) {
       Run r{c, opt.seed + s, static_cast<int64_t>(runs.size())};
       digest.update(c.name + "\t" + c.config + "\t" + std::to_string(r.seed) + "\n");
@@ -465,7 +484,8 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   }
   const size_t runs_total = runs.size();
   runs = shard_slice(runs, shard.index, shard.count);
-  if (runs.empty()) {
+  layer_refs = shard_slice(layer_refs, shard.index, shard.count);
+  if (runs.empty() && layer_refs.empty()) {
     std::fprintf(stderr, "esact-sim: no case selected from %s%s\n", vectors_path.c_str(),
                  shard.count > 1 ? (" in shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count)).c_str() : "");
     return 2;
@@ -478,8 +498,6 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     if (ec) usage_error("option --coverage: cannot create '" + coverage_dir + "': " + ec.message());
   }
 
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
   if (max_wall) {
     std::signal(SIGALRM, on_stop_signal);
     alarm(static_cast<unsigned>(max_wall));
@@ -542,6 +560,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       if (verilator_seed) r += " --verilator-seed " + std::to_string(verilator_seed);
       if (opt.max_cycles) r += " --max-cycles " + std::to_string(opt.max_cycles);
       if (!opt.check) r += " --no-check";
+      if (opt.plant_mismatch >= 0) r += " --plant-mismatch " + std::to_string(opt.plant_mismatch);
       rep.repro = r;
     }
     if (rep.loaded && rep.error.empty()) {
@@ -636,6 +655,19 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   }
   progress.update(reports.size(), passed, failed, "");
   progress.clear();
+  if (!layer_refs.empty() && !g_stop) {
+    std::vector<std::string> dirs;
+    for (const auto& r : layer_refs) dirs.push_back(r.dir);
+    std::string layer_report;
+    if (!report_file.empty())
+      layer_report = (report_file.size() > 5 && report_file.compare(report_file.size() - 5, 5, ".json") == 0
+                          ? report_file.substr(0, report_file.size() - 5) : report_file) + ".layer.json";
+    const LayerRegressionCounts lc = run_layer_regression(dirs, opt, quiet, layer_report);
+    passed += lc.passed;
+    failed += lc.failed;
+    input_errors += lc.input_errors;
+    if (!layer_report.empty()) std::printf("layer report: %s\n", layer_report.c_str());
+  }
   meta.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (g_stop) {
     meta.complete = false;
@@ -699,14 +731,21 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
                 100 * ph.load_x / ph_total, 100 * ph.project / ph_total, 100 * ph.heads / ph_total,
                 100 * ph.vote / ph_total, perf ? 100.0 * double(busy) / double(perf) : 0.0);
   for (const auto& r : reports)
-    if (!r.run.trace_file.empty())
+    if (!r.run.trace_file.empty() && r.run.traced_cycles)
       std::printf("trace: %s (cycles %llu..%llu, %s)\n", r.run.trace_file.c_str(),
                   static_cast<unsigned long long>(r.run.trace_first_cycle),
                   static_cast<unsigned long long>(r.run.trace_last_cycle), human_size(r.run.trace_file).c_str());
+    else if (!r.run.trace_file.empty())
+      std::printf("trace: %s (empty: the run ended at cycle %llu, before --trace-start; %s)\n",
+                  r.run.trace_file.c_str(), static_cast<unsigned long long>(r.run.total_cycles),
+                  human_size(r.run.trace_file).c_str());
   if (!report_file.empty()) std::printf("report: %s\n", report_file.c_str());
   if (!junit_file.empty()) std::printf("junit: %s\n", junit_file.c_str());
   if (!html_file.empty()) std::printf("html: %s\n", html_file.c_str());
-  std::printf("%d passed, %d failed\n", passed, failed);
+  const int interrupted = static_cast<int>(std::count_if(reports.begin(), reports.end(),
+                                                          [](const CaseReport& r) { return r.run.interrupted; }));
+  if (interrupted) std::printf("%d passed, %d failed, %d interrupted\n", passed, failed - interrupted, interrupted);
+  else std::printf("%d passed, %d failed\n", passed, failed);
   if (!meta.complete) return 130;
   if (input_errors || rc_io) return 2;  // a malformed case is an input error, whatever else failed
   return failed ? 1 : 0;

@@ -1,5 +1,7 @@
 #include "esact/sim/report.h"
 
+#include "esact/vectors/sha256.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -120,7 +122,9 @@ Json case_report_json(const CaseReport& r) {
   ut.set("perf_cycles", i64(r.run.perf_cycles));
   ut.set("perf_busy", i64(r.run.perf_busy));
   ut.set("array_busy", Json(ratio(double(r.run.perf_busy), double(r.run.perf_cycles))));
-  ut.set("lanes", Json(ratio(double(r.counters.pred_pairs), double(r.cfg.LANES) * double(r.run.cycles))));
+  // lane utilisation needs the whole sequence's cycles: 0 for a run that did not complete
+  const bool whole = r.run.beats_expected > 0 && r.run.beats_out == r.run.beats_expected;
+  ut.set("lanes", Json(whole ? ratio(double(r.counters.pred_pairs), double(r.cfg.LANES) * double(r.run.cycles)) : 0.0));
   j.set("utilisation", ut);
   Json beats = Json::object();
   beats.set("in", i64(r.run.beats_in));
@@ -164,10 +168,12 @@ Json case_report_json(const CaseReport& r) {
   j.set("mismatches", mm);
   if (!r.run.trace_file.empty()) {
     j.set("trace_file", Json(r.run.trace_file));
-    Json w = Json::object();
-    w.set("first_cycle", i64(r.run.trace_first_cycle));
-    w.set("last_cycle", i64(r.run.trace_last_cycle));
-    j.set("trace_window", w);
+    if (r.run.traced_cycles) {  // absent when the window held no simulated cycle
+      Json w = Json::object();
+      w.set("first_cycle", i64(r.run.trace_first_cycle));
+      w.set("last_cycle", i64(r.run.trace_last_cycle));
+      j.set("trace_window", w);
+    }
   }
   if (!r.trace_on_fail.empty()) j.set("trace_on_fail", Json(r.trace_on_fail));
   if (!r.run.coverage_file.empty()) j.set("coverage_file", Json(r.run.coverage_file));
@@ -319,32 +325,46 @@ MergeResult merge_reports(const std::vector<std::string>& paths, const std::stri
   MergeResult out;
   std::vector<Json> reports;
   for (const auto& p : paths) reports.push_back(read_report(p));
-  const Json& first = reports.front();
-  const std::string selection = str_or(*first.find("shard"), "selection_sha256");
-  const int64_t count = first.find("shard")->find("count")->as_int();
+  // Reports of one selection (same selection_sha256) are shards of one regression: they must not
+  // overlap and, for a complete merge, cover shards 0..N-1. Reports of different selections
+  // (e.g. a no-stall pass and a stall pass) are concatenated, in order of first appearance.
+  struct Group {
+    std::string selection;
+    int64_t count = 1;
+    std::map<int64_t, std::string> shards;
+    std::map<int64_t, Json> cases;
+    int64_t total = 0;
+  };
+  std::vector<Group> groups;
   bool complete = true;
   std::vector<std::string> reasons;
-  std::map<int64_t, std::string> shard_seen;
-  std::map<int64_t, Json> by_index;
   double wall = 0;
   for (size_t i = 0; i < reports.size(); ++i) {
     const Json& r = reports[i];
     const Json& sh = *r.find("shard");
-    if (str_or(sh, "selection_sha256") != selection || sh.find("count")->as_int() != count)
-      throw std::runtime_error(paths[i] + ": field 'shard': from a different regression than " + paths[0] +
-                               " (selection or shard count differ)");
-    const int64_t idx = sh.find("index")->as_int();
-    if (!shard_seen.emplace(idx, paths[i]).second)
-      throw std::runtime_error(paths[i] + ": shard " + std::to_string(idx) + " also given as " + shard_seen[idx]);
+    const std::string sel = str_or(sh, "selection_sha256");
+    const int64_t count = member(sh, "count", paths[i]).as_int();
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.selection == sel; });
+    if (g == groups.end()) {
+      groups.push_back(Group{sel, count, {}, {}, 0});
+      g = groups.end() - 1;
+    } else if (g->count != count) {
+      throw std::runtime_error(paths[i] + ": field 'shard.count': " + std::to_string(count) + ", but " +
+                               g->shards.begin()->second + " of the same selection has " + std::to_string(g->count));
+    }
+    g->total = member(sh, "cases_total", paths[i]).as_int();
+    const int64_t idx = member(sh, "index", paths[i]).as_int();
+    if (!g->shards.emplace(idx, paths[i]).second)
+      throw std::runtime_error(paths[i] + ": shard " + std::to_string(idx) + " also given as " + g->shards[idx]);
     if (!r.find("complete")->as_bool()) {
       complete = false;
       reasons.push_back(paths[i] + ": " + str_or(r, "incomplete_reason", "incomplete"));
     }
-    wall = std::max(wall, num_or(r, "wall_seconds"));
+    wall += num_or(r, "wall_seconds");
     for (const auto& c : r.find("cases")->as_array()) {
       const Json* ix = c.find("index");
       if (!ix || !ix->is_int()) throw std::runtime_error(paths[i] + ": a case has no 'index'");
-      if (!by_index.emplace(ix->as_int(), c).second)
+      if (!g->cases.emplace(ix->as_int(), c).second)
         throw std::runtime_error(paths[i] + ": case index " + std::to_string(ix->as_int()) + " ('" +
                                  str_or(c, "name") + "') appears in two reports");
     }
@@ -354,12 +374,14 @@ MergeResult merge_reports(const std::vector<std::string>& paths, const std::stri
       if (!dat.empty()) out.coverage_files.push_back(dat);
     }
   }
-  for (int64_t s = 0; s < count; ++s) {
-    if (!shard_seen.count(s)) {
-      complete = false;
-      reasons.push_back("shard " + std::to_string(s) + " of " + std::to_string(count) + " missing");
-    }
-  }
+  for (const auto& g : groups)
+    for (int64_t s = 0; s < g.count; ++s)
+      if (!g.shards.count(s)) {
+        complete = false;
+        reasons.push_back("shard " + std::to_string(s) + " of " + std::to_string(g.count) + " missing (selection " +
+                          g.selection.substr(0, 12) + ")");
+      }
+  const Json& first = reports.front();
   Json j = Json::object();
   j.set("schema", Json(kReportSchema));
   j.set("schema_version", Json(kReportSchemaVersion));
@@ -372,20 +394,31 @@ MergeResult merge_reports(const std::vector<std::string>& paths, const std::stri
   j.set("command", Json(command_line));
   for (const char* k : {"started_at", "vectors", "seed", "seeds", "rand_reset", "stall_prob"})
     if (const Json* v = first.find(k)) j.set(k, *v);
-  j.set("wall_seconds", Json(wall));
+  j.set("wall_seconds", Json(wall));  // machine time: the sum over the inputs
   if (const Json* b = first.find("build")) j.set("build", *b);
+  Json arr = Json::array();
+  long long total = 0;
+  std::string selection = groups.size() == 1 ? groups.front().selection : "";
+  vectors::Sha256 combined;
+  for (const auto& g : groups) {
+    for (const auto& [ix, c] : g.cases) {
+      Json cc = c;
+      cc.set("index", Json(total + ix));  // renumbered after the earlier selections
+      arr.push_back(std::move(cc));
+    }
+    total += g.total;
+    combined.update(g.selection);
+  }
+  if (selection.empty()) selection = combined.hex_digest();
   Json sh = Json::object();
   sh.set("index", Json(0));
   sh.set("count", Json(1));
-  sh.set("source", Json("merge of " + std::to_string(reports.size()) + " of " + std::to_string(count) + " shards"));
-  long long total = 0;
-  for (const auto& r : reports) total = r.find("shard")->find("cases_total")->as_int();
+  sh.set("source", Json("merge of " + std::to_string(reports.size()) + " reports (" + std::to_string(groups.size()) +
+                        (groups.size() == 1 ? " selection)" : " selections)")));
   sh.set("cases_total", Json(total));
-  sh.set("cases_in_shard", Json(static_cast<long long>(by_index.size())));
+  sh.set("cases_in_shard", Json(static_cast<long long>(arr.as_array().size())));
   sh.set("selection_sha256", Json(selection));
   j.set("shard", sh);
-  Json arr = Json::array();
-  for (auto& [ix, c] : by_index) arr.push_back(c);
   j.set("summary", summary_json(arr.as_array()));
   j.set("coverage", Json());
   j.set("cases", arr);

@@ -48,5 +48,36 @@ expect "zero watchdog" 2 "--max-cycles" -- "$sim" --vectors "$src" --max-cycles 
 expect "bad shard" 2 "--shard" -- "$sim" --vectors "$src" --shard 3/3
 expect "unknown option" 2 "unknown option '--bogus'" -- "$sim" --bogus
 expect "watchdog fires" 1 "watchdog: no completion after 40 cycles" -- "$sim" --vectors "$src" --max-cycles 40
+expect "bad shard form" 2 "--shard: '2' is not I/N" -- "$sim" --vectors "$src" --shard 2
+expect "bad shard count" 2 "--shard: need 0 <= I < N" -- "$sim" --vectors "$src" --shard 0/0
+expect "shard auto, no env" 2 "no shard variable" -- env -u ESACT_SHARD -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX \
+  -u CI_NODE_INDEX -u BUILDKITE_PARALLEL_JOB "$sim" --vectors "$src" --shard auto
+expect "bad ESACT_SHARD" 2 "ESACT_SHARD: '1-2' is not I/N" -- env ESACT_SHARD=1-2 "$sim" --vectors "$src" --shard auto
+expect "empty shard" 2 "no case selected .* in shard 5/8" -- "$sim" --vectors "$src" --shard 5/8
+expect "bad seeds" 2 "--seeds: 0 is not in 1..1000000" -- "$sim" --vectors "$src" --seeds 0
+expect "bad rand-reset" 2 "--rand-reset: 3 is not in 0..2" -- "$sim" --vectors "$src" --rand-reset 3
+expect "bad plusarg" 2 "\\+verilator\\+rand\\+reset\\+: 'x' is not a non-negative integer" -- "$sim" --vectors "$src" +verilator+rand+reset+x
+expect "bad verilator seed" 2 "--verilator-seed: 0 is not in 1..2147483647" -- "$sim" --vectors "$src" --verilator-seed 0
+expect "bad max-wall" 2 "--max-wall" -- "$sim" --vectors "$src" --max-wall 0
+expect "window reversed" 2 "--trace-end: must be >= --trace-start" -- "$sim" --vectors "$src" -t --trace-start 9 --trace-end 3
+expect "window without trace" 2 "needs -t/--trace" -- "$sim" --vectors "$src" --trace-start 9
+expect "trace needs one run" 2 "--trace: select exactly one run" -- "$sim" --vectors "$corpus" --config tiny -t
+expect "empty trace name" 2 "--trace=: empty file name" -- "$sim" --vectors "$src" --trace=
+expect "trace-on-fail dir" 2 "--trace-on-fail: '$tmp/none' is not a directory" -- "$sim" --vectors "$src" --trace-on-fail="$tmp/none"
+expect "report is a directory" 2 "output file '$tmp' is a directory" -- "$sim" --vectors "$src" --report "$tmp"
+expect "flag with value" 2 "option --no-check takes no value" -- "$sim" --vectors "$src" --no-check=1
+expect "unwritable report" 2 "cannot open for writing" -- "$sim" --vectors "$src" --report "$tmp/no/such/dir/r.json"
+expect "merge needs inputs" 2 "merge: give the shard reports" -- "$sim" merge --report "$tmp/m.json"
+expect "merge needs output" 2 "merge: give --report" -- "$sim" merge "$tmp/x.json"
+expect "merge unreadable" 2 "nothing.json: cannot open the report" -- "$sim" merge "$tmp/nothing.json" --report "$tmp/m.json"
+printf '{"schema": "other"}' > "$tmp/other.json"
+expect "merge foreign json" 2 "other.json: field 'schema': not an esact-sim-report" -- "$sim" merge "$tmp/other.json" --report "$tmp/m.json"
+expect "html needs -o" 2 "html: need REPORT.json and -o" -- "$sim" html "$tmp/other.json"
+printf 'sweep config=tiny\n' > "$tmp/l.list"
+expect "list: sweep without seeds" 2 "l.list:1: sweep needs config=NAME and seeds" -- "$sim" --vectors "$tmp/l.list"
+printf '%s pick=1\n' "$src" > "$tmp/l.list"
+expect "list: unknown selector" 2 "l.list:1: unknown selector 'pick=1'" -- "$sim" --vectors "$tmp/l.list"
+printf 'nowhere/at/all\n' > "$tmp/l.list"
+expect "list: missing path" 2 "l.list:1: .*nowhere/at/all: not a case directory" -- "$sim" --vectors "$tmp/l.list"
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

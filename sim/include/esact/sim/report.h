@@ -75,10 +75,11 @@ struct MergeResult {
   vectors::Json report;
   std::vector<std::string> coverage_files;  // merged_dat of each input that had one
 };
-// Combines shard reports into one: cases ordered by their index in the whole selection,
-// summary recomputed, complete only if every input was complete and every shard 0..N-1 is
-// present exactly once. Throws std::runtime_error on reports of different selections or a case
-// present twice.
+// Combines reports into one. Reports of the same selection are shards: their cases are ordered
+// by index in the whole selection, and the result is complete only if every input was complete
+// and every shard 0..N-1 is present exactly once. Reports of different selections (e.g. passes
+// with different stall settings) are concatenated in order of first appearance. Throws
+// std::runtime_error on a shard or case present twice.
 MergeResult merge_reports(const std::vector<std::string>& paths, const std::string& command_line);
 
 // Summary object of a list of case objects (cases, passed, failed, errors, interrupted).

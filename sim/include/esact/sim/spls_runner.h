@@ -70,6 +70,7 @@ struct RunOptions {
   int verilator_seed = 0;       // +verilator+seed (0: Verilator default)
   int rand_reset = 0;           // +verilator+rand+reset (0, 1 or 2)
   std::string coverage_file;    // coverage builds: write this case's coverage here (atomically)
+  int64_t plant_mismatch = -1;  // test hook: corrupt the expectation of this output beat
   // Polled every few hundred cycles: when it reads non-zero the case stops and is reported as
   // interrupted (SIGINT / SIGTERM / the run's wall-clock limit set it).
   const volatile std::sig_atomic_t* stop = nullptr;
@@ -107,6 +108,7 @@ struct RunResult {
   std::vector<Mismatch> mismatches;
   std::string trace_file;
   uint64_t trace_first_cycle = 0, trace_last_cycle = 0;  // window actually dumped
+  uint64_t traced_cycles = 0;   // 0: the window held no simulated cycle
   bool interrupted = false;     // stopped by RunOptions::stop before completion
   PhaseCycles phases;
   std::vector<uint64_t> head_cycles;  // per head: its HEAD beat to its KV beat
@@ -150,7 +152,16 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     }
   }
 
-  SplsScoreboard sb(cfg, expected_spls_beats(cfg, p.L, st.golden));
+  std::vector<SplsBeat> expected = expected_spls_beats(cfg, p.L, st.golden);
+  if (opt.plant_mismatch >= 0 && static_cast<size_t>(opt.plant_mismatch) < expected.size()) {
+    // Test hook (docs/debugging.md): corrupt one expected beat so the scoreboard sees the RTL
+    // "wrong" there, exactly as it would see a real RTL bug at that beat.
+    SplsBeat& b = expected[static_cast<size_t>(opt.plant_mismatch)];
+    if (b.kind == BeatKind::kHead) b.shift_q ^= 1;
+    else if (b.kind == BeatKind::kToken) b.rep ^= 1;
+    else b.mask[0] ^= 1;
+  }
+  SplsScoreboard sb(cfg, std::move(expected));
   res.beats_expected = sb.expected_count();
 
   auto ctx = std::make_unique<VerilatedContext>();
@@ -176,6 +187,7 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   auto dump = [&](uint64_t cycle, uint64_t t) {
     if (!tfp || cycle < opt.trace_start || cycle > opt.trace_end) return;
     if (!traced_any) res.trace_first_cycle = cycle;
+    if (!traced_any || res.trace_last_cycle != cycle) ++res.traced_cycles;
     traced_any = true;
     res.trace_last_cycle = cycle;
     tfp->dump(t);

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A trace window holds exactly that window: cycle c is dumped at times 2c and 2c+1, so a window
+# [S, E] must give timestamps 2S .. 2E+1, every one of them, and nothing else. Also: the default
+# window runs to the end of the case, and --trace-on-fail writes a window around the first error.
+#   tests/harness/trace_window.sh <esact-sim> <corpus dir> <fst|vcd>
+set -u
+sim="$1"; corpus="$2"; fmt="$3"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1 ($2)"; fails=$((fails+1)); fi; }
+case_dir="$corpus/tiny/default_s1"
+
+# timestamps of a waveform, one per line
+stamps() {
+  local f="$1" vcd="$1"
+  if [[ "$fmt" == fst ]]; then vcd="$tmp/conv.vcd"; fst2vcd -f "$f" -o "$vcd" >/dev/null 2>&1 || return 1; fi
+  grep -E '^#[0-9]+' "$vcd" | cut -c2-
+}
+
+out=$("$sim" --vectors "$case_dir" --trace="$tmp/w.$fmt" --trace-start 40 --trace-end 90 --report "$tmp/r.json" 2>&1)
+rc=$?
+check "windowed run passes" "[[ $rc -eq 0 ]]"
+check "end-of-run line names the file, window and size" "grep -Eq 'trace: $tmp/w.$fmt \(cycles 40\.\.90, [0-9.]+ (B|KiB|MiB)\)' <<<\"\$out\""
+mapfile -t ts < <(stamps "$tmp/w.$fmt")
+check "window: first timestamp 80" "[[ \${ts[0]:-x} == 80 ]]"
+check "window: last timestamp 181" "[[ \${ts[-1]:-x} == 181 ]]"
+check "window: 102 timestamps, consecutive" "[[ \${#ts[@]} -eq 102 && \$(( \${ts[-1]} - \${ts[0]} + 1 )) -eq 102 ]]"
+check "report records the window" "[[ \$(python3 $(dirname "$0")/report_check.py get $tmp/r.json cases.0.trace_window) == '{\"first_cycle\": 40, \"last_cycle\": 90}' ]]"
+
+# open-ended window: to the last simulated cycle
+"$sim" --vectors "$case_dir" --trace="$tmp/e.$fmt" --trace-start 100 --report "$tmp/e.json" >/dev/null 2>&1
+total=$(python3 "$(dirname "$0")/report_check.py" get "$tmp/e.json" cases.0.total_cycles)
+mapfile -t ts < <(stamps "$tmp/e.$fmt")
+check "open window: 200 .. 2*(total-1)+1" "[[ \${ts[0]:-x} == 200 && \${ts[-1]:-x} == $((2 * (total - 1) + 1)) ]]"
+
+# a window past the end of the run gives an empty waveform, not a crash
+out=$("$sim" --vectors "$case_dir" --trace="$tmp/p.$fmt" --trace-start 999999 2>&1)
+check "window past the end: says so" "grep -q 'trace: $tmp/p.$fmt (empty: the run ended at cycle' <<<\"\$out\""
+check "window past the end: no cycle dumped" "[[ -f $tmp/p.$fmt && \$(stamps $tmp/p.$fmt | grep -cv '^0\$') -eq 0 ]]"
+
+# --trace-on-fail: a planted mismatch; the re-run's waveform covers the first bad cycle
+out=$("$sim" --vectors "$case_dir" --plant-mismatch 20 --trace-on-fail="$tmp" --report "$tmp/f.json" 2>&1)
+rc=$?
+check "planted mismatch fails with exit 1" "[[ $rc -eq 1 ]]"
+check "mismatch line and repro printed" "grep -q 'mismatch: ' <<<\"\$out\" && grep -q 'repro: .*--plant-mismatch 20 --trace=default_s1.fail.$fmt --trace-start' <<<\"\$out\""
+bad=$(python3 "$(dirname "$0")/report_check.py" get "$tmp/f.json" cases.0.first_error_cycle)
+wave="$tmp/default_s1.fail.$fmt"
+check "trace-on-fail file written" "[[ -s $wave ]]"
+mapfile -t ts < <(stamps "$wave")
+lo=$(( bad > 200 ? 2 * (bad - 200) : 0 ))
+check "trace-on-fail window starts 200 cycles before the first error" "[[ \${ts[0]:-x} == $lo ]]"
+check "trace-on-fail window holds the first bad cycle" "[[ \${ts[-1]:-0} -ge $((2 * bad + 1)) && \${ts[-1]} -le $((2 * (bad + 16) + 1)) ]]"
+exit $((fails > 0))
