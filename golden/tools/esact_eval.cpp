@@ -59,6 +59,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  stsb            STS Benchmark: Spearman of cosine similarity vs gold score, MAC counts\n"
     "  sweep           ESACT over a grid of rho, tau, w, V: trade-off table, JSON and SVG plot\n"
+    "  plot            re-draw the SVG of a sweep JSON (--json IN --svg OUT)\n"
     "  export-vectors  real SPLS vector cases (layer inputs of real sentences, W_Q/W_K of the layer)\n"
     "\n"
     "common options:\n"
@@ -147,7 +148,7 @@ struct Args {
 Args parse_args(const std::string& command, const std::vector<std::string>& args, bool& help) {
   Args a;
   a.command = command;
-  if (command == "sweep") {
+  if (command == "sweep" || command == "plot") {
     a.json_path = "sweep.json";
     a.svg_path = "sweep.svg";
   }
@@ -213,7 +214,7 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
       a.window_list = parse_list(opt, value(), 0, 4096);
     } else if (command == "sweep" && opt == "--vote") {
       a.vote_list = parse_list(opt, value(), 1, 4096);
-    } else if (command == "sweep" && opt == "--svg") {
+    } else if ((command == "sweep" || command == "plot") && opt == "--svg") {
       a.svg_path = value();
     } else if (command == "export-vectors" && opt == "--out") {
       a.out_dir = value();
@@ -570,6 +571,14 @@ std::string sweep_svg(const std::vector<SweepPoint>& pts, double float_sp, doubl
   xmax = std::ceil(xmax * 10.0) / 10.0;
   ymin = std::floor(ymin * 100.0) / 100.0;
   ymax = std::ceil(ymax * 100.0) / 100.0;
+  // Tick steps from {0.01, 0.02, 0.05, 0.1, 0.2, 0.5}: at most 12 ticks per axis.
+  auto step_for = [](double span) {
+    for (double st : {0.01, 0.02, 0.05, 0.1, 0.2, 0.5})
+      if (span / st <= 12.0) return st;
+    return 1.0;
+  };
+  const double xstep = step_for(xmax - xmin), ystep = step_for(ymax - ymin);
+  ymin = std::floor(ymin / ystep + 1e-9) * ystep;
   auto X = [&](double v) { return ml + (v - xmin) / (xmax - xmin) * pw; };
   auto Y = [&](double v) { return mt + (ymax - v) / (ymax - ymin) * ph; };
   std::ostringstream s;
@@ -590,15 +599,15 @@ std::string sweep_svg(const std::vector<SweepPoint>& pts, double float_sp, doubl
   }
   // Axes, grid, ticks.
   s << "<g stroke=\"#ddd\">\n";
-  for (double v = xmin; v <= xmax + 1e-9; v += 0.1)
+  for (double v = xmin; v <= xmax + 1e-9; v += xstep)
     s << "<line x1=\"" << fmt("%.1f", X(v)) << "\" y1=\"" << mt << "\" x2=\"" << fmt("%.1f", X(v)) << "\" y2=\"" << mt + ph << "\"/>\n";
-  for (double v = ymin; v <= ymax + 1e-9; v += 0.01)
+  for (double v = ymin; v <= ymax + 1e-9; v += ystep)
     s << "<line x1=\"" << ml << "\" y1=\"" << fmt("%.1f", Y(v)) << "\" x2=\"" << ml + pw << "\" y2=\"" << fmt("%.1f", Y(v)) << "\"/>\n";
   s << "</g>\n<g fill=\"#333\">\n";
-  for (double v = xmin; v <= xmax + 1e-9; v += 0.1)
+  for (double v = xmin; v <= xmax + 1e-9; v += xstep)
     s << "<text x=\"" << fmt("%.1f", X(v)) << "\" y=\"" << mt + ph + 16 << "\" text-anchor=\"middle\">"
       << fmt("%.0f", 100 * v) << "%</text>\n";
-  for (double v = ymin; v <= ymax + 1e-9; v += 0.01)
+  for (double v = ymin; v <= ymax + 1e-9; v += ystep)
     s << "<text x=\"" << ml - 6 << "\" y=\"" << fmt("%.1f", Y(v) + 4) << "\" text-anchor=\"end\">" << fmt("%.2f", v)
       << "</text>\n";
   s << "<text x=\"" << ml + pw / 2 << "\" y=\"" << Hh - 14 << "\" text-anchor=\"middle\">total MAC reduction vs dense</text>\n"
@@ -719,6 +728,35 @@ int run_sweep(const Args& a) {
   return 0;
 }
 
+// Re-plots a sweep JSON written by run_sweep (no evaluation).
+int run_plot(const Args& a) {
+  if (a.json_path.empty() || a.svg_path.empty()) throw UsageError("plot needs --json SWEEP.json and --svg OUT.svg");
+  std::ifstream in(a.json_path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read '" + a.json_path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  const Json doc = vectors::parse_json(text.str());
+  std::vector<SweepPoint> pts;
+  for (const Json& r : doc.find("sweep")->as_array()) {
+    SweepPoint p;
+    const Json& sp = *r.find("spls");
+    p.s.rho_milli = static_cast<int>(sp.find("rho_milli")->as_int());
+    p.s.tau_milli = static_cast<int>(sp.find("tau_milli")->as_int());
+    p.s.window = static_cast<int>(sp.find("window")->as_int());
+    p.s.vote = static_cast<int>(sp.find("vote")->as_int());
+    p.spearman = r.find("spearman")->as_number();
+    p.red = r.find("total")->find("reduction_macs_only")->as_number();
+    p.red_pred = r.find("total")->find("reduction_with_prediction")->as_number();
+    pts.push_back(p);
+  }
+  const std::string title = "ESACT v0 on all-MiniLM-L6-v2, STS-B " + doc.find("split")->as_string() + " (" +
+                            std::to_string(doc.find("pairs")->as_int()) + " pairs)";
+  write_text(a.svg_path, sweep_svg(pts, doc.find("float")->find("spearman")->as_number(),
+                                   doc.find("int8")->find("spearman")->as_number(), 0.52, title));
+  std::printf("wrote %s\n", a.svg_path.c_str());
+  return 0;
+}
+
 // ---- export-vectors ----
 
 int run_export(const Args& a) {
@@ -806,7 +844,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     const std::string& cmd = args[0];
-    if (cmd != "stsb" && cmd != "sweep" && cmd != "export-vectors") throw UsageError("unknown command '" + cmd + "'");
+    if (cmd != "stsb" && cmd != "sweep" && cmd != "export-vectors" && cmd != "plot") throw UsageError("unknown command '" + cmd + "'");
     bool help = false;
     const Args a = parse_args(cmd, {args.begin() + 1, args.end()}, help);
     if (help) {
@@ -815,6 +853,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "stsb") return run_stsb(a);
     if (cmd == "sweep") return run_sweep(a);
+    if (cmd == "plot") return run_plot(a);
     return run_export(a);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "esact-eval: %s\n(try esact-eval -h)\n", e.what());
