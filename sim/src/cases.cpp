@@ -1,5 +1,7 @@
 #include "esact/sim/cases.h"
 
+#include "esact/vectors/layer_case.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +186,7 @@ std::vector<CaseRef> resolve_path(const std::string& path) {
     while (!r.dir.empty() && r.dir.back() == '/' && r.dir.size() > 1) r.dir.pop_back();
     const auto slash = r.dir.find_last_of('/');
     r.name = slash == std::string::npos ? r.dir : r.dir.substr(slash + 1);
+    r.kind = vectors::case_kind(r.dir);
     out.push_back(r);
     return out;
   }
@@ -201,6 +204,7 @@ std::vector<CaseRef> resolve_path(const std::string& path) {
     r.name = e.name;
     r.config = e.config;
     r.tags = e.tags;
+    r.kind = e.kind;
     out.push_back(r);
   }
   return out;

@@ -462,6 +462,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     return 2;
   }
   std::vector<Run> runs;
+  std::vector<CaseRef> layer_refs;
   vectors::Sha256 digest;
   for (const auto& c : all) {
     if (!config_filter.empty() && !c.config.empty() && c.config != config_filter) continue;
@@ -471,6 +472,10 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       for (const auto& t : c.tags) has |= t == tag_filter;
       if (!has) continue;
     }
+    if (c.kind == "layer") {  // encoder-layer cases run after the SPLS cases (run_layer_regression)
+      layer_refs.push_back(c);
+      continue;
+    }
     for (uint64_t s = 0; s < seeds; ++s) {
       Run r{c, opt.seed + s, static_cast<int64_t>(runs.size())};
       digest.update(c.name + "\t" + c.config + "\t" + std::to_string(r.seed) + "\n");
@@ -479,7 +484,8 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   }
   const size_t runs_total = runs.size();
   runs = shard_slice(runs, shard.index, shard.count);
-  if (runs.empty()) {
+  layer_refs = shard_slice(layer_refs, shard.index, shard.count);
+  if (runs.empty() && layer_refs.empty()) {
     std::fprintf(stderr, "esact-sim: no case selected from %s%s\n", vectors_path.c_str(),
                  shard.count > 1 ? (" in shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count)).c_str() : "");
     return 2;
@@ -649,6 +655,19 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   }
   progress.update(reports.size(), passed, failed, "");
   progress.clear();
+  if (!layer_refs.empty() && !g_stop) {
+    std::vector<std::string> dirs;
+    for (const auto& r : layer_refs) dirs.push_back(r.dir);
+    std::string layer_report;
+    if (!report_file.empty())
+      layer_report = (report_file.size() > 5 && report_file.compare(report_file.size() - 5, 5, ".json") == 0
+                          ? report_file.substr(0, report_file.size() - 5) : report_file) + ".layer.json";
+    const LayerRegressionCounts lc = run_layer_regression(dirs, opt, quiet, layer_report);
+    passed += lc.passed;
+    failed += lc.failed;
+    input_errors += lc.input_errors;
+    if (!layer_report.empty()) std::printf("layer report: %s\n", layer_report.c_str());
+  }
   meta.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (g_stop) {
     meta.complete = false;

@@ -46,6 +46,8 @@ def check_case(case_dir):
         if sha256(path) != t["sha256"]:
             fail(path, "sha256", "checksum mismatch")
         arrays[name] = a
+    if case.get("kind") == "layer":
+        return len(arrays) + check_layer(case_dir, case, arrays)
     p = case["params"]
     L, k, causal = p["L"], p["k"], p["causal"]
     rep, mask = arrays["rep"], arrays["topk_mask"]
@@ -59,6 +61,30 @@ def check_case(case_dir):
     if followers != case["summary"]["head_followers"]:
         fail(cj, "summary.head_followers", f"numpy counts {followers}")
     return len(arrays)
+
+
+def check_layer(case_dir, case, arrays):
+    """Layer case: the shared weights directory (checksum, tensors), padding rows of every
+    [N, *] tensor zero, and with SPLS tensors their padding entries -1."""
+    cj = os.path.join(case_dir, "case.json")
+    wdir = os.path.normpath(os.path.join(case_dir, case["weights"]["path"]))
+    wj = os.path.join(wdir, "weights.json")
+    if sha256(wj) != case["weights"]["sha256"]:
+        fail(cj, "weights.sha256", "checksum mismatch for " + wj)
+    with open(wj, "rb") as f:
+        weights = json.load(f)
+    for name, t in weights["tensors"].items():
+        path = os.path.join(wdir, t["file"])
+        a = np.load(path, allow_pickle=False)
+        if np.dtype(t["dtype"]) != a.dtype or list(a.shape) != t["shape"] or sha256(path) != t["sha256"]:
+            fail(path, "tensors." + name, "dtype, shape or checksum differs from weights.json")
+    L = case["params"]["L"]
+    for name in ("x", "q", "k", "v", "attn", "oproj", "ln1", "ffn_hidden", "ffn_out", "out"):
+        if (arrays[name][L:] != 0).any():
+            fail(os.path.join(case_dir, name + ".npy"), "data", "padding rows are not zero")
+    if "rep" in arrays and not ((arrays["rep"][:, L:] == -1).all() and (arrays["token_rep"][L:] == -1).all()):
+        fail(os.path.join(case_dir, "rep.npy"), "data", "padding entries are not -1")
+    return len(weights["tensors"])
 
 
 def main(paths):

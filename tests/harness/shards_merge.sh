@@ -69,7 +69,7 @@ $corpus config=tiny tag=causal
 sweep config=tiny seeds=1..3 kind=duplicates L=12
 LIST
 run "$sim" --vectors "$tmp/reg.list" --work-dir "$tmp/work" -q --report "$tmp/list.json"; rc=$?
-ncausal=$($py -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json')); print(sum(1 for c in m['cases'] if c['config']=='tiny' and 'causal' in c['tags']))" "$corpus")
+ncausal=$($py -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json')); print(sum(1 for c in m['cases'] if c['config']=='tiny' and 'causal' in c['tags'] and c.get('kind', 'spls') == 'spls'))" "$corpus")
 nlist=$($py "$chk" get "$tmp/list.json" summary.passed)
 [[ $rc -eq 0 && $nlist -eq $((ncausal + 3)) && -f "$tmp/work/sweeps/sweep_tiny_duplicates_L12_s2/case.json" ]] &&
   ok "regression list: $ncausal corpus + 3 sweep cases pass" || { bad "regression list: rc $rc, $nlist passed"; tail -5 "$tmp/last.log"; }

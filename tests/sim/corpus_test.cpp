@@ -2,6 +2,8 @@
 // back-pressure on every stream. The minilm cases also check the timing contract of spec section 9.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "esact/sim/cases.h"
 #include "esact/sim/models.h"
 
@@ -13,6 +15,7 @@ TEST_CASE("corpus: every case passes bit-exactly in RTL, with and without stalls
   REQUIRE(cases.size() >= 20);
   int ran = 0, minilm = 0;
   for (const CaseRef& ref : cases) {
+    if (ref.kind == "layer") continue;  // encoder-layer cases: layer_corpus_test.cpp
     CAPTURE(ref.dir);
     std::string drift;
     const SplsStimulus st = load_stimulus(ref, nullptr, &drift);
@@ -35,6 +38,6 @@ TEST_CASE("corpus: every case passes bit-exactly in RTL, with and without stalls
     }
     ++ran;
   }
-  CHECK(ran == int(cases.size()));
+  CHECK(ran == int(std::count_if(cases.begin(), cases.end(), [](const CaseRef& c) { return c.kind != "layer"; })));
   CHECK(minilm >= 1);
 }

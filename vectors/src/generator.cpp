@@ -4,6 +4,10 @@
 // same bytes on every machine and compiler (no <random> distributions, no floating point).
 #include "esact/vectors/generator.h"
 
+#include <map>
+
+#include "esact/vectors/layer_case.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -599,6 +603,39 @@ Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
     me.tags = c.tags;
     me.case_json_sha256 = write_spls_case(c, out_dir + "/" + me.path);
     if (log) *log << me.path << ": real-model case, inputs kept, expected outputs regenerated\n";
+    m.cases.push_back(std::move(me));
+  }
+  // Layer cases (kind "layer"), after the SPLS cases so that the SPLS entries keep their order and
+  // bytes. Weights directories <config>/layer_weights_s<seed>/ are shared by the cases that use them.
+  std::map<std::string, std::pair<LayerWeightsSet, std::string>> weights;  // dir -> (set, sha)
+  for (const LayerCorpusEntry& e : layer_corpus_entries()) {
+    const std::string wname = "layer_weights_s" + std::to_string(e.request.weights_seed);
+    const std::string wdir = e.request.config + "/" + wname;
+    if (!weights.count(wdir)) {
+      LayerWeightsSet w = synthetic_layer_weights(e.request.config, e.request.weights_seed);
+      const std::string sha = write_layer_weights(w, out_dir + "/" + wdir);
+      if (log) *log << wdir << ": layer weights\n";
+      weights.emplace(wdir, std::make_pair(std::move(w), sha));
+    }
+    const auto& [w, wsha] = weights.at(wdir);
+    const LayerCase c = generate_layer_case(e.request, w, "../" + wname, wsha);
+    for (const auto& t : e.must_have_tags) {
+      if (std::find(c.tags.begin(), c.tags.end(), t) == c.tags.end())
+        throw GeneratorError("corpus layer case " + e.request.config + "/" + c.name + " should exhibit '" + t + "'");
+    }
+    ManifestEntry me;
+    me.path = c.config.name + "/" + c.name;
+    me.config = c.config.name;
+    me.name = c.name;
+    me.kind = "layer";
+    me.tags = c.tags;
+    me.case_json_sha256 = write_layer_case(c, out_dir + "/" + me.path);
+    if (log) {
+      *log << me.path << ": layer L=" << c.params.L << (c.params.causal ? " causal" : "") << " MACs "
+           << c.expected.executed.total() << "/" << c.expected.dense.total() << " tags=";
+      for (size_t i = 0; i < c.tags.size(); ++i) *log << (i ? "," : "") << c.tags[i];
+      *log << "\n";
+    }
     m.cases.push_back(std::move(me));
   }
   write_manifest(m, manifest_path);

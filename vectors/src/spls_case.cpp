@@ -602,8 +602,12 @@ Manifest read_manifest(const std::string& path_in, bool verify_checksums) {
   std::set<std::string> seen;
   for (size_t i = 0; i < cases.as_array().size(); ++i) {
     const Fields cf(file, cases.as_array()[i], "cases[" + std::to_string(i) + "]");
-    cf.only({"path", "config", "name", "tags", "case_json_sha256"});
+    cf.only({"path", "config", "name", "kind", "tags", "case_json_sha256"});
     ManifestEntry e;
+    if (cf.find("kind")) {
+      e.kind = cf.string("kind");
+      if (e.kind != "spls" && e.kind != "layer") cf.fail("kind", "expected \"spls\" or \"layer\", got \"" + e.kind + "\"");
+    }
     e.path = cf.string("path");
     e.config = cf.string("config");
     e.name = cf.string("name");
@@ -647,6 +651,7 @@ void write_manifest(const Manifest& m, const std::string& manifest_path) {
     c.set("path", e.path);
     c.set("config", e.config);
     c.set("name", e.name);
+    if (e.kind != "spls") c.set("kind", e.kind);
     Json tags = Json::array();
     for (const auto& t : e.tags) tags.push_back(t);
     c.set("tags", tags);

@@ -2,6 +2,7 @@
 //
 //   esact-vecgen --config NAME --seed N --out DIR [options]     one case into DIR
 //   esact-vecgen corpus --out DIR [--quiet]                    the whole committed corpus
+//   esact-vecgen layer --config NAME --seed N --out DIR [options]   one encoder-layer case
 //   esact-vecgen check PATH...                                 validate case dirs or manifests
 //
 // Exit status: 0 success, 1 refused or invalid input (message names file/field or option),
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "esact/vectors/generator.h"
+#include "esact/vectors/layer_case.h"
 #include "esact/vectors/npy.h"
 #include "esact/vectors/spls_case.h"
 
@@ -28,6 +30,8 @@ struct UsageError : std::runtime_error {
 const char* kUsage = R"(usage:
   esact-vecgen --config NAME --seed N --out DIR [options]
   esact-vecgen corpus --out DIR [--quiet]
+  esact-vecgen layer --config NAME --seed N --out DIR [--mode M] [--L n] [--causal]
+                     [--weights-seed S] [--weights DIR] [--name NAME] [--tag T]
   esact-vecgen check PATH...
 
 Generate one SPLS case (case.json + .npy tensors, expected outputs from the golden model) into DIR.
@@ -48,6 +52,13 @@ Generate one SPLS case (case.json + .npy tensors, expected outputs from the gold
   --inputs DIR           take the inputs from DIR/{x,wq,wk}.npy (or {q,k}.npy) instead of
                          generating them, e.g. real-model activations; needs --provenance
   --provenance TEXT      where the inputs come from (recorded in case.json)
+
+layer:  one encoder-layer case (kind "layer", vectors/FORMAT.md): synthetic input X (--seed), the
+        SPLS outputs and the expected layer output and intermediates from the golden model.
+  --mode M               dense (default), esact, or a comma list of switches (skip_q, skip_kv,
+                         topk_attn, reuse_attn, reuse_oproj, reuse_ffn)
+  --weights-seed S       synthetic weights seed (default 1), written to --weights DIR
+                         (default DIR/../layer_weights_s<S>; an existing identical set is reused)
 
 corpus: regenerate the committed corpus (vectors/corpus) deterministically, with manifest.json.
 check:  validate case directories or manifest.json files (every field, tensor and checksum).
@@ -105,6 +116,16 @@ int cmd_check(const std::vector<std::string>& args) {
     if (is_manifest) {
       const ev::Manifest m = ev::read_manifest(path);
       for (const auto& e : m.cases) {
+        if (e.kind == "layer") {
+          const ev::LayerCase lc = ev::load_layer_case(m.case_dir(e));
+          if (lc.config.name != e.config || lc.name != e.name)
+            throw ev::VectorError(m.case_dir(e) + "/case.json", "name",
+                                  "manifest lists " + e.config + "/" + e.name + ", case is " + lc.config.name + "/" + lc.name);
+          ++cases;
+          continue;
+        }
+        if (ev::case_kind(m.case_dir(e)) != "spls")
+          throw ev::VectorError(m.case_dir(e) + "/case.json", "kind", "manifest lists this case as kind spls");
         const ev::SplsCase c = ev::load_spls_case(m.case_dir(e));
         if (c.config.name != e.config || c.name != e.name) {
           throw ev::VectorError(m.case_dir(e) + "/case.json", "name",
@@ -113,7 +134,8 @@ int cmd_check(const std::vector<std::string>& args) {
         ++cases;
       }
     } else {
-      ev::load_spls_case(path);
+      if (ev::case_kind(path) == "layer") ev::load_layer_case(path);
+      else ev::load_spls_case(path);
       ++cases;
     }
   }
@@ -185,6 +207,52 @@ int cmd_generate(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_layer(const std::vector<std::string>& args) {
+  ev::LayerGenRequest r;
+  std::string out, wdir;
+  bool have_config = false, have_seed = false;
+  auto value = [&](size_t& i) -> const std::string& {
+    if (i + 1 >= args.size()) throw UsageError(args[i] + ": missing value");
+    return args[++i];
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--config") { r.config = value(i); have_config = true; }
+    else if (a == "--seed") { r.seed = static_cast<uint64_t>(parse_int(a, value(i), 0, INT64_MAX)); have_seed = true; }
+    else if (a == "--weights-seed") r.weights_seed = static_cast<uint64_t>(parse_int(a, value(i), 0, INT64_MAX));
+    else if (a == "--weights") wdir = value(i);
+    else if (a == "--out") out = value(i);
+    else if (a == "--name") r.name = value(i);
+    else if (a == "--L") r.L = static_cast<int>(parse_int(a, value(i), INT32_MIN, INT32_MAX));
+    else if (a == "--causal") r.causal = true;
+    else if (a == "--mode") {
+      try {
+        r.sw = ev::parse_switches(value(i));
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--mode: ") + e.what());
+      }
+    } else if (a == "--tag") r.extra_tags.push_back(value(i));
+    else throw UsageError("layer: unknown option '" + a + "'");
+  }
+  if (!have_config) throw UsageError("layer: --config NAME is required");
+  if (!have_seed) throw UsageError("layer: --seed N is required");
+  if (out.empty()) throw UsageError("layer: --out DIR is required");
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (wdir.empty()) wdir = (fs::path(out).parent_path() / ("layer_weights_s" + std::to_string(r.weights_seed))).string();
+  ev::LayerWeightsSet w = ev::synthetic_layer_weights(r.config, r.weights_seed);
+  const std::string wsha = ev::write_layer_weights(w, wdir);
+  fs::create_directories(out);
+  const std::string rel = fs::relative(fs::absolute(wdir), fs::absolute(out)).string();
+  const ev::LayerCase c = ev::generate_layer_case(r, w, rel, wsha);
+  ev::write_layer_case(c, out);
+  std::cout << out << ": layer " << c.config.name << " L=" << c.params.L << " mode " << ev::switches_name(c.sw)
+            << " MACs " << c.expected.executed.total() << " of " << c.expected.dense.total() << " (weights " << wdir
+            << ") tags=";
+  for (size_t i = 0; i < c.tags.size(); ++i) std::cout << (i ? "," : "") << c.tags[i];
+  std::cout << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,6 +263,7 @@ int main(int argc, char** argv) {
       return args.empty() ? 2 : 0;
     }
     if (args[0] == "corpus") return cmd_corpus({args.begin() + 1, args.end()});
+    if (args[0] == "layer") return cmd_layer({args.begin() + 1, args.end()});
     if (args[0] == "check") return cmd_check({args.begin() + 1, args.end()});
     return cmd_generate(args);
   } catch (const UsageError& e) {

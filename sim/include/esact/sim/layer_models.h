@@ -14,10 +14,32 @@ using LayerRunFn = LayerRunResult (*)(const LayerStimulus&, const LayerRunOption
 // The runner for a configuration's layer model, or nullptr if none was built.
 LayerRunFn layer_runner_for(const std::string& config);
 
+// The system-level runner (esact_spls_top and esact_layer_top in one simulation, encoder_runner.h)
+// for a configuration, or nullptr.
+struct EncoderRunResult;
+using EncoderRunFn = EncoderRunResult (*)(const LayerStimulus&, const LayerRunOptions&);
+EncoderRunFn encoder_runner_for(const std::string& config);
+
 // A synthetic layer case: make_synthetic_weights / make_synthetic_input (seed), SPLS with the
 // configuration's defaults (or `p`), golden SPLS and run_layer with the given switches.
 LayerStimulus make_layer_stimulus(const HwConfig& cfg, const SplsParams& p, uint64_t seed, const LayerSwitches& sw,
                                   const std::string& name);
+
+// A layer case from the vector corpus (kind "layer", vectors/FORMAT.md): inputs, weights and SPLS
+// outputs from the files; the RTL is compared with the stored expectation. *drift receives the first
+// difference between the stored expectation and a fresh golden run (empty when they agree).
+// Throws VectorError on a malformed case.
+LayerStimulus load_layer_stimulus(const std::string& case_dir, std::string* drift);
+
+// Runs corpus layer cases (esact-sim's main regression dispatches kind "layer" here): per case the
+// verdict, cycles, per-phase cycles / executed MACs / PE utilisation, and for every dense/ESACT pair
+// of the same input and weights the speedup beside the MAC ratio. Adds to the counters; writes a
+// JSON report (format "esact-layer-report") when report_file is not empty.
+struct LayerRegressionCounts {
+  int passed = 0, failed = 0, input_errors = 0;
+};
+LayerRegressionCounts run_layer_regression(const std::vector<std::string>& case_dirs, const RunOptions& run, bool quiet,
+                                           const std::string& report_file);
 
 // esact-sim layer: the encoder-layer front end (sim/src/layer_main.cpp).
 int layer_main(const std::vector<std::string>& args);

@@ -62,6 +62,7 @@ struct ManifestEntry {
   std::string name;
   std::vector<std::string> tags;
   std::string case_json_sha256;
+  std::string kind = "spls";  // "spls" or "layer"; written to manifest.json only when not "spls"
 };
 
 struct Manifest {
