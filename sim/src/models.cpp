@@ -6,9 +6,27 @@
 
 namespace esact::sim {
 
+namespace {
+// A run that asks for a waveform needs the traced model; every other run takes the untraced twin
+// (the same RTL and Verilator flags without --trace), so tracing support costs no speed.
+template <class Traced, class Plain>
+RunResult run_traced_or_plain(const SplsStimulus& st, const RunOptions& opt) {
+  if (opt.trace_file.empty()) return run_spls_case<Plain>(st, opt);
+  return run_spls_case<Traced>(st, opt);
+}
+}  // namespace
+
 SplsRunFn spls_runner_for(const std::string& config) {
-#define ESACT_SIM_MODEL(cfg) \
-  if (config == #cfg) return &run_spls_case<Vspls_##cfg>;
+#define ESACT_SIM_MODEL(cfg, traced, plain) \
+  if (config == #cfg) return &run_traced_or_plain<traced, plain>;
+#include "esact/sim_models.inc"
+#undef ESACT_SIM_MODEL
+  return nullptr;
+}
+
+SplsRunFn spls_traced_runner_for(const std::string& config) {
+#define ESACT_SIM_MODEL(cfg, traced, plain) \
+  if (config == #cfg) return &run_spls_case<traced>;
 #include "esact/sim_models.inc"
 #undef ESACT_SIM_MODEL
   return nullptr;
@@ -16,7 +34,7 @@ SplsRunFn spls_runner_for(const std::string& config) {
 
 std::vector<std::string> built_configs() {
   std::vector<std::string> names;
-#define ESACT_SIM_MODEL(cfg) names.emplace_back(#cfg);
+#define ESACT_SIM_MODEL(cfg, traced, plain) names.emplace_back(#cfg);
 #include "esact/sim_models.inc"
 #undef ESACT_SIM_MODEL
   return names;

@@ -22,6 +22,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "esact/sim/bits.h"
@@ -35,6 +37,15 @@ namespace esact::sim {
 using Tracer = VerilatedFstC;
 #elif VM_TRACE_VCD
 using Tracer = VerilatedVcdC;
+#endif
+#if VM_TRACE
+// A model verilated without tracing (esact_verilate NO_TRACE: the untraced twin of rtl/)
+// has no trace(): the runner then refuses a trace request instead of failing to compile.
+template <class M, class = void>
+struct HasTrace : std::false_type {};
+template <class M>
+struct HasTrace<M, std::void_t<decltype(std::declval<M&>().trace(static_cast<Tracer*>(nullptr), 0))>>
+    : std::true_type {};
 #endif
 
 // The waveform format compiled in (ESACT_TRACE / ESACT_TRACE_FORMAT): "fst", "vcd" or "" (none).
@@ -178,7 +189,8 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   std::unique_ptr<Tracer> tfp;
   if (!opt.trace_file.empty()) {
     tfp = std::make_unique<Tracer>();
-    m->trace(tfp.get(), 99);
+    if constexpr (HasTrace<Model>::value) m->trace(tfp.get(), 99);
+    else throw std::runtime_error("this model was built without tracing");
     tfp->open(opt.trace_file.c_str());
     if (!tfp->isOpen()) throw std::runtime_error(opt.trace_file + ": cannot open the waveform file");
     res.trace_file = opt.trace_file;
@@ -342,7 +354,8 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     }
   }
   const auto t1 = std::chrono::steady_clock::now();
-  if (opt.check && !res.timed_out && !res.interrupted) sb.finish(cycle);
+  // a run stopped a few cycles after its first error is short of beats by design: not a new error
+  if (opt.check && !res.timed_out && !res.interrupted && !error_seen) sb.finish(cycle);
   res.perf_cycles = get_field(m->perf_cycles_o, 0, 32);
   res.perf_busy = get_field(m->perf_busy_o, 0, 32);
   m->final();
