@@ -56,20 +56,31 @@ constexpr PhaseStyle kPhases[] = {
     {"vote", "token vote + drain", "#e78ac3"},
 };
 
+// "name" or, in random-seed mode, "name s<seed>"
+std::string run_label(const Json& c, bool multi_seed) {
+  return str_or(c, "name") + (multi_seed ? " s" + std::to_string(static_cast<long long>(num_at(c, {"seed"}))) : "");
+}
+
 // Stacked horizontal bars: one per case, phases in order, the timing bound as a tick.
-std::string phase_chart(const Json::Array& cases) {
+std::string phase_chart(const Json::Array& cases, bool multi_seed) {
   double max_c = 1;
   for (const auto& c : cases) max_c = std::max({max_c, num_at(c, {"cycles"}), num_at(c, {"bound_cycles"})});
   const int label_w = 220, bar_w = 560, row_h = 16;
-  const int h = static_cast<int>(cases.size()) * row_h + 40;
+  const int h = static_cast<int>(cases.size()) * row_h + 56;
   std::ostringstream o;
-  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << label_w + bar_w + 120 << "' height='" << h
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << label_w + bar_w + 240 << "' height='" << h
     << "' font-family='sans-serif' font-size='11'>\n";
   int y = 4;
   for (const auto& c : cases) {
-    o << "<text x='" << label_w - 4 << "' y='" << y + 11 << "' text-anchor='end'>" << esc(str_or(c, "name"))
+    o << "<text x='" << label_w - 4 << "' y='" << y + 11 << "' text-anchor='end'>" << esc(run_label(c, multi_seed))
       << "</text>\n";
     double x = label_w;
+    double phase_sum = 0;
+    for (const auto& p : kPhases) phase_sum += num_at(c, {"phases", p.key});
+    if (phase_sum == 0 && num_at(c, {"cycles"}) > 0)  // the run did not complete: no phase split
+      o << "<rect x='" << label_w << "' y='" << y << "' width='" << fmt("%.1f", num_at(c, {"cycles"}) / max_c * bar_w)
+        << "' height='" << row_h - 3 << "' fill='#bbb'><title>run did not complete: cycles up to the stop, not split "
+        << "by phase</title></rect>\n";
     for (const auto& p : kPhases) {
       const double v = num_at(c, {"phases", p.key});
       const double w = v / max_c * bar_w;
@@ -96,14 +107,16 @@ std::string phase_chart(const Json::Array& cases) {
       << lx + 14 << "' y='" << y + 17 << "'>" << p.label << "</text>\n";
     lx += 40 + static_cast<int>(std::string(p.label).size()) * 6;
   }
-  o << "<line x1='" << lx << "' x2='" << lx << "' y1='" << y + 7 << "' y2='" << y + 19
-    << "' stroke='black' stroke-width='2'/><text x='" << lx + 5 << "' y='" << y + 17
-    << "'>bound: prediction pairs / LANES</text>\n</svg>\n";
+  o << "<line x1='" << label_w << "' x2='" << label_w << "' y1='" << y + 23 << "' y2='" << y + 35
+    << "' stroke='black' stroke-width='2'/><text x='" << label_w + 6 << "' y='" << y + 33
+    << "'>timing bound: prediction pairs / LANES</text><rect x='" << label_w + 260 << "' y='" << y + 24
+    << "' width='10' height='10' fill='#bbb'/><text x='" << label_w + 274 << "' y='" << y + 33
+    << "'>run did not complete (no phase split)</text>\n</svg>\n";
   return o.str();
 }
 
 // Two bars per case: prediction-array busy share (RTL perf counters) and lane utilisation.
-std::string utilisation_chart(const Json::Array& cases) {
+std::string utilisation_chart(const Json::Array& cases, bool multi_seed) {
   const int label_w = 220, bar_w = 400, row_h = 20;
   const int h = static_cast<int>(cases.size()) * row_h + 34;
   std::ostringstream o;
@@ -112,7 +125,7 @@ std::string utilisation_chart(const Json::Array& cases) {
   int y = 4;
   for (const auto& c : cases) {
     const double busy = num_at(c, {"utilisation", "array_busy"}), lanes = num_at(c, {"utilisation", "lanes"});
-    o << "<text x='" << label_w - 4 << "' y='" << y + 13 << "' text-anchor='end'>" << esc(str_or(c, "name"))
+    o << "<text x='" << label_w - 4 << "' y='" << y + 13 << "' text-anchor='end'>" << esc(run_label(c, multi_seed))
       << "</text>\n";
     o << "<rect x='" << label_w << "' y='" << y << "' width='" << bar_w << "' height='16' fill='#eee'/>\n";
     o << "<rect x='" << label_w << "' y='" << y << "' width='" << fmt("%.1f", busy * bar_w)
@@ -320,8 +333,9 @@ std::string html_report(const Json& report, int max_case_figures) {
   }
   o << "</table>\n";
 
-  o << "<h2>Cycles by phase</h2>\n" << phase_chart(cases);
-  o << "<h2>PE utilisation</h2>\n" << utilisation_chart(cases);
+  const bool multi_seed = report.find("seeds") && report.find("seeds")->is_int() && report.find("seeds")->as_int() > 1;
+  o << "<h2>Cycles by phase</h2>\n" << phase_chart(cases, multi_seed);
+  o << "<h2>PE utilisation</h2>\n" << utilisation_chart(cases, multi_seed);
 
   // heatmaps: failing runs first, then the rest, one figure set per case directory
   o << "<h2>Predicted vs exact attention, representatives</h2>\n<p>Mask cells: <span style='color:#1b4f72'>"

@@ -52,6 +52,7 @@ Cases:
   --config NAME       only cases of this configuration (built: %s)
   --filter TEXT       only cases whose name contains TEXT
   --tag TAG           only cases carrying TAG (see the manifest)
+  --kind KIND         only cases of this kind: spls or layer (the manifest's "kind")
   --shard I/N         run the deterministic slice I of N (0 <= I < N): run j goes to shard j mod N
   --shard auto        take I/N from the environment: ESACT_SHARD, SLURM_ARRAY_TASK_ID (+ _COUNT or
                       _MIN/_MAX), JOB_COMPLETION_INDEX + ESACT_SHARD_COUNT, CI_NODE_INDEX/_TOTAL,
@@ -301,7 +302,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   // produce an (empty, incomplete) report rather than kill the process
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  std::string vectors_path, work_dir = "out/esact-work", config_filter, name_filter, tag_filter, trace_file,
+  std::string vectors_path, work_dir = "out/esact-work", config_filter, name_filter, tag_filter, kind_filter, trace_file,
                             report_file, junit_file, html_file, coverage_dir, fail_trace_dir;
   bool trace = false, quiet = false, verbose = false, trace_on_fail = false;
   int progress_mode = -1;  // -1 auto, 0 off, 1 on
@@ -352,6 +353,10 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       name_filter = need();
     } else if (a == "--tag") {
       tag_filter = need();
+    } else if (a == "--kind") {
+      kind_filter = need();
+      if (kind_filter != "spls" && kind_filter != "layer")
+        usage_error("option --kind: '" + kind_filter + "' is not spls or layer");
     } else if (a == "--shard") {
       const std::string s = need();
       if (s == "auto") {
@@ -472,6 +477,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       for (const auto& t : c.tags) has |= t == tag_filter;
       if (!has) continue;
     }
+    if (!kind_filter.empty() && c.kind != kind_filter) continue;
     if (c.kind == "layer") {  // encoder-layer cases run after the SPLS cases (run_layer_regression)
       layer_refs.push_back(c);
       continue;

@@ -54,6 +54,7 @@ expect "shard auto, no env" 2 "no shard variable" -- env -u ESACT_SHARD -u SLURM
   -u CI_NODE_INDEX -u BUILDKITE_PARALLEL_JOB "$sim" --vectors "$src" --shard auto
 expect "bad ESACT_SHARD" 2 "ESACT_SHARD: '1-2' is not I/N" -- env ESACT_SHARD=1-2 "$sim" --vectors "$src" --shard auto
 expect "empty shard" 2 "no case selected .* in shard 5/8" -- "$sim" --vectors "$src" --shard 5/8
+expect "bad kind" 2 "--kind: .model. is not spls or layer" -- "$sim" --vectors "$src" --kind model
 expect "bad seeds" 2 "--seeds: 0 is not in 1..1000000" -- "$sim" --vectors "$src" --seeds 0
 expect "bad rand-reset" 2 "--rand-reset: 3 is not in 0..2" -- "$sim" --vectors "$src" --rand-reset 3
 expect "bad plusarg" 2 "\\+verilator\\+rand\\+reset\\+: 'x' is not a non-negative integer" -- "$sim" --vectors "$src" +verilator+rand+reset+x

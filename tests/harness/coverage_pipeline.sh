@@ -14,7 +14,7 @@ fails=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fails=$((fails+1)); }
 
-"$sim" --vectors "$corpus" --config tiny --filter default_s -q --seeds 1 --coverage "$tmp/a" --report "$tmp/a.json" \
+"$sim" --vectors "$corpus" --config tiny --kind spls --filter default_s -q --seeds 1 --coverage "$tmp/a" --report "$tmp/a.json" \
   >"$tmp/a.log" 2>&1 && ok "coverage run A" || { bad "coverage run A"; cat "$tmp/a.log"; }
 "$sim" --vectors "$corpus/tiny/default_s1" --stall-prob 0.95 --seeds 2 -q --coverage "$tmp/b" --report "$tmp/b.json" \
   >"$tmp/b.log" 2>&1 && ok "coverage run B (heavy stalls)" || bad "coverage run B"

@@ -13,7 +13,7 @@ fails=0
 ok() { echo "ok   $1"; }
 bad() { echo "FAIL $1"; fails=$((fails+1)); }
 run() { "$@" >"$tmp/last.log" 2>&1; }
-sel=(--vectors "$corpus" --config tiny -q --stall-prob 0.2 --seed 5)
+sel=(--vectors "$corpus" --config tiny --kind spls -q --stall-prob 0.2 --seed 5)
 
 run "$sim" "${sel[@]}" --report "$tmp/full.json" --junit "$tmp/full.xml" && ok "unsharded run" || bad "unsharded run"
 for i in 0 1 2; do
