@@ -1,5 +1,8 @@
 #include "esact/hlog.h"
 
+#include <cstddef>
+#include <vector>
+
 namespace esact {
 
 HlogCode hlog_encode(int8_t x) {
@@ -45,6 +48,18 @@ int32_t hlog_product(HlogCode a, HlogCode b) {
     mag = (1 << E) + (1 << (E - 1));
   }
   return (a.sign != b.sign) ? -mag : mag;
+}
+
+const int32_t* hlog_product_table() {
+  static const std::vector<int32_t> table = [] {
+    std::vector<int32_t> t(64 * 64);
+    for (int a = 0; a < 64; ++a)
+      for (int b = 0; b < 64; ++b)
+        t[static_cast<std::size_t>(a * 64 + b)] =
+            hlog_product(HlogCode::unpack(static_cast<uint8_t>(a)), HlogCode::unpack(static_cast<uint8_t>(b)));
+    return t;
+  }();
+  return table.data();
 }
 
 }  // namespace esact

@@ -76,12 +76,6 @@ std::vector<int16_t> token_vote(const TensorI16& rep, int L, int w, int V) {
 
 namespace {
 
-std::vector<HlogCode> encode_all(const TensorI8& t) {
-  std::vector<HlogCode> codes(t.data.size());
-  for (size_t i = 0; i < t.data.size(); ++i) codes[i] = hlog_encode(t.data[i]);
-  return codes;
-}
-
 void check_shape(const TensorI8& t, int64_t rows, int64_t cols, const char* name) {
   if (t.shape.size() != 2 || t.shape[0] != rows || t.shape[1] != cols) {
     throw std::invalid_argument(std::string("run_spls: tensor '") + name + "' must have shape [" +
@@ -90,12 +84,19 @@ void check_shape(const TensorI8& t, int64_t rows, int64_t cols, const char* name
 }
 
 // Q^ = HLog(X) (.) HLog(W), column by column as the prediction array consumes it.
-void project(const std::vector<HlogCode>& x_codes, const TensorI8& w, int L, int D, TensorI32& out) {
-  std::vector<HlogCode> column(static_cast<size_t>(D));
+void project(const std::vector<uint8_t>& x_codes, const TensorI8& w, int L, int D, TensorI32& out) {
+  std::vector<uint8_t> column(static_cast<size_t>(D));
   for (int c = 0; c < D; ++c) {
-    for (int d = 0; d < D; ++d) column[static_cast<size_t>(d)] = hlog_encode(w(d, c));
-    for (int i = 0; i < L; ++i) out(i, c) = hlog_dot(&x_codes[static_cast<size_t>(i) * D], column.data(), D);
+    for (int d = 0; d < D; ++d) column[static_cast<size_t>(d)] = hlog_encode(w(d, c)).packed();
+    for (int i = 0; i < L; ++i)
+      out(i, c) = hlog_dot_packed(&x_codes[static_cast<size_t>(i) * D], column.data(), D);
   }
+}
+
+std::vector<uint8_t> encode_packed(const TensorI8& t) {
+  std::vector<uint8_t> codes(t.data.size());
+  for (size_t i = 0; i < t.data.size(); ++i) codes[i] = hlog_encode(t.data[i]).packed();
+  return codes;
 }
 
 }  // namespace
@@ -129,15 +130,10 @@ SplsResult run_spls(const HwConfig& cfg, const SplsParams& p, const TensorI8& a,
 
   // ---- Section 3: prediction of Q^ and K^ ----
   if (projected) {
-    std::vector<HlogCode> x_codes(static_cast<size_t>(N) * D);  // padding rows stay zero codes
-    for (int i = 0; i < L; ++i) {
-      for (int d = 0; d < D; ++d) {
-        x_codes[static_cast<size_t>(i) * D + d] = hlog_encode(a(i, d));
-        r.x_codes(i, d) = x_codes[static_cast<size_t>(i) * D + d].packed();
-      }
-    }
-    project(x_codes, wq, L, D, r.q_hat);
-    project(x_codes, wk, L, D, r.k_hat);
+    for (int i = 0; i < L; ++i)  // padding rows stay zero codes
+      for (int d = 0; d < D; ++d) r.x_codes(i, d) = hlog_encode(a(i, d)).packed();
+    project(r.x_codes.data, wq, L, D, r.q_hat);
+    project(r.x_codes.data, wk, L, D, r.k_hat);
     for (int h = 0; h < H; ++h) {
       int64_t max_q = 0, max_k = 0;
       for (int i = 0; i < L; ++i) {
@@ -166,8 +162,8 @@ SplsResult run_spls(const HwConfig& cfg, const SplsParams& p, const TensorI8& a,
       }
     }
   }
-  const std::vector<HlogCode> q_codes = encode_all(r.q_scaled);
-  const std::vector<HlogCode> k_codes = encode_all(r.k_scaled);
+  const std::vector<uint8_t> q_codes = encode_packed(r.q_scaled);
+  const std::vector<uint8_t> k_codes = encode_packed(r.k_scaled);
 
   MacCounts dense, exec;
   dense.q = int64_t{L} * D * D;
@@ -182,8 +178,8 @@ SplsResult run_spls(const HwConfig& cfg, const SplsParams& p, const TensorI8& a,
     // ---- Section 4: PAM ----
     for (int i = 0; i < L; ++i) {
       for (int j = 0; j < L; ++j) {
-        r.pam(h, i, j) = hlog_dot(&q_codes[static_cast<size_t>(i) * D + h * dh],
-                                  &k_codes[static_cast<size_t>(j) * D + h * dh], dh);
+        r.pam(h, i, j) = hlog_dot_packed(&q_codes[static_cast<size_t>(i) * D + h * dh],
+                                         &k_codes[static_cast<size_t>(j) * D + h * dh], dh);
       }
     }
     // ---- Section 5: row top-k ----

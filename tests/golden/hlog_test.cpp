@@ -94,3 +94,17 @@ TEST_CASE("the add-only product equals multiplication of decoded levels for ever
     }
   }
 }
+
+TEST_CASE("the product table equals hlog_product for all 64 x 64 packed codes") {
+  const int32_t* t = esact::hlog_product_table();
+  for (int a = 0; a < 64; ++a) {
+    for (int b = 0; b < 64; ++b) {
+      CAPTURE(a);
+      CAPTURE(b);
+      CHECK(t[a * 64 + b] == esact::hlog_product(HlogCode::unpack(uint8_t(a)), HlogCode::unpack(uint8_t(b))));
+    }
+  }
+  const uint8_t x[3] = {esact::hlog_encode(5).packed(), esact::hlog_encode(-7).packed(), esact::hlog_encode(0).packed()};
+  const uint8_t y[3] = {esact::hlog_encode(3).packed(), esact::hlog_encode(100).packed(), esact::hlog_encode(9).packed()};
+  CHECK(esact::hlog_dot_packed(x, y, 3) == 6 * 3 + (-8) * 96 + 0);
+}
