@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A trace window holds exactly that window: cycle c is dumped at times 2c and 2c+1, so a window
 # [S, E] must give timestamps 2S .. 2E+1, every one of them, and nothing else. Also: the default
-# window runs to the end of the case, and --trace-on-fail writes a window around the first error.
+# window runs to the end of the case, --trace-on-fail writes a window around the first error, and
+# Verilator's reset randomisation shows in the dumped initial state.
 #   tests/harness/trace_window.sh <esact-sim> <corpus dir> <fst|vcd>
 set -u
 sim="$1"; corpus="$2"; fmt="$3"
@@ -50,4 +51,19 @@ mapfile -t ts < <(stamps "$wave")
 lo=$(( bad > 200 ? 2 * (bad - 200) : 0 ))
 check "trace-on-fail window starts 200 cycles before the first error" "[[ \${ts[0]:-x} == $lo ]]"
 check "trace-on-fail window holds the first bad cycle" "[[ \${ts[-1]:-0} -ge $((2 * bad + 1)) && \${ts[-1]} -le $((2 * (bad + 16) + 1)) ]]"
+# Verilator reset randomisation (--rand-reset, --verilator-seed; random-seed mode uses them): the
+# values dumped at cycle 0 (state before reset takes effect) are zeros whatever the seed with
+# --rand-reset 0, differ between seeds with --rand-reset 2, and repeat for the same seed
+values_at_0() {
+  local f="$tmp/rr.$fmt"
+  "$sim" --vectors "$case_dir" "$@" --trace="$f" --trace-start 0 --trace-end 0 -q >/dev/null 2>&1 || return 1
+  if [[ "$fmt" == fst ]]; then fst2vcd -f "$f" -o "$tmp/rr.vcd" >/dev/null 2>&1; f="$tmp/rr.vcd"; fi
+  sed -n '/enddefinitions/,$p' "$f" | md5sum | cut -c1-32
+}
+z1=$(values_at_0 --rand-reset 0 --verilator-seed 1); z2=$(values_at_0 --rand-reset 0 --verilator-seed 2)
+r1=$(values_at_0 --rand-reset 2 --verilator-seed 1); r2=$(values_at_0 --rand-reset 2 --verilator-seed 2)
+r1b=$(values_at_0 --rand-reset 2 --verilator-seed 1)
+check "rand-reset 0: initial state independent of the seed" "[[ -n '$z1' && '$z1' == '$z2' ]]"
+check "rand-reset 2: initial state differs between seeds" "[[ -n '$r1' && '$r1' != '$r2' && '$r1' != '$z1' ]]"
+check "rand-reset 2: the same seed gives the same initial state" "[[ '$r1' == '$r1b' ]]"
 exit $((fails > 0))
