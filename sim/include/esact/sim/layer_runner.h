@@ -5,9 +5,7 @@
 // Separate from the SPLS runner; shares its RunOptions.
 #pragma once
 #include <verilated.h>
-#if ESACT_TRACE
-#include <verilated_fst_c.h>
-#endif
+// the waveform writer (FST or VCD, ESACT_TRACE_FORMAT) comes with spls_runner.h: sim::Tracer
 
 #include <chrono>
 #include <cstdint>
@@ -89,10 +87,10 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   if (opt.verilator_seed) ctx->randSeed(opt.verilator_seed);
   auto m = std::make_unique<Model>(ctx.get(), "TOP");
 #if ESACT_TRACE
-  std::unique_ptr<VerilatedFstC> tfp;
+  std::unique_ptr<Tracer> tfp;
   if (!opt.trace_file.empty()) {
     ctx->traceEverOn(true);
-    tfp = std::make_unique<VerilatedFstC>();
+    tfp = std::make_unique<Tracer>();
     m->trace(tfp.get(), 99);
     tfp->open(opt.trace_file.c_str());
     res.trace_file = opt.trace_file;
