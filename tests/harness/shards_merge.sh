@@ -86,6 +86,18 @@ run "$sim" --vectors "$corpus/tiny/default_s1" --seeds 3 --seed 7 --plant-mismat
 [[ $rc -eq 1 && $(grep -c "repro: .*--seed [789] --stall-prob 0.3 --rand-reset 2 .*--plant-mismatch 5" "$tmp/last.log") -eq 3 ]] &&
   ok "each failing seed prints its one-line repro" || bad "seed repro lines: rc $rc"
 
+# progress display: nothing on a non-terminal stderr unless asked; --progress gives plain lines
+# (one per 10 %); on a terminal, one line redrawn in place (\r ESC[K)
+err=$("$sim" "${sel[@]}" --report "$tmp/p.json" 2>&1 >/dev/null)
+[[ -z "$err" ]] && ok "no progress output on a non-terminal by default" || bad "unexpected stderr: $err"
+err=$("$sim" "${sel[@]}" --progress 2>&1 >/dev/null)
+[[ $(grep -c '^\[[0-9]*/[0-9]*\] *[0-9]*%' <<<"$err") -ge 10 && "$err" == *"[$n/$n] 100%"* ]] && ok "--progress: plain lines up to 100 %" ||
+  bad "--progress lines: $err"
+if command -v script >/dev/null; then
+  script -qc "$sim ${sel[*]} --filter default_s" "$tmp/tty.log" >/dev/null 2>&1
+  grep -q $'\r\e\[K\[[0-9]*/[0-9]*\]' "$tmp/tty.log" && ok "terminal: progress line redrawn in place" || bad "terminal progress"
+fi
+
 $py "$chk" validate "$schema" "$tmp"/full.json "$tmp"/s[012].json "$tmp"/merged.json "$tmp"/part.json "$tmp"/e1.json \
   "$tmp"/list.json "$tmp"/seeds.json && ok "every report validates against the schema" || bad "schema validation"
 exit $((fails > 0))
