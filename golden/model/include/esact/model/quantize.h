@@ -16,7 +16,8 @@
 //   W_Q, W_K, W_V, W_O, W_1, W_2: per output channel (absmax / 127, values in -127..127);
 //   Q, K: per head (the QK^T requant is per head); V: per channel; attention output (xV): per
 //       channel, folded into the rows of W_O before W_O is quantised; GELU output: per channel,
-//       folded into the rows of W_2; the output-projection and FFN-down branches: INT16 at the
+//       folded into the rows of W_2 (range floored at 0.2 x the layer's largest channel range, so
+//       rarely firing neurons do not saturate); the output-projection and FFN-down branches: INT16 at the
 //       residual scale s_x / 2^res_shift with the largest res_shift (0..7) that holds the
 //       calibrated branch maximum with a 2x margin.
 #pragma once
