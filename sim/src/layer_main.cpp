@@ -208,7 +208,8 @@ LayerRegressionCounts run_layer_regression(const std::vector<std::string>& case_
       // The issue-4 targets are stated for the minilm shape; tiny's fixed costs (load, LN tail) dominate.
       const std::string verdict = e.config != "minilm" ? "" : cyc <= mac + 0.10 ? " (target <= MACs + 0.10: met)" : " (target <= MACs + 0.10: MISSED)";
       std::printf("dense vs ESACT %s (%s / %s): speedup %.2fx (cycles %.3f of dense), MACs %.3f of dense%s; "
-                  "ESACT total / compute phases %.3f\n",
+                  "ESACT total / compute phases %.3f (SPLS stream supplied at time zero; esact-sim layer --with-spls "
+                  "for the system figure)\n",
                   e.config.c_str(), d.name.c_str(), e.name.c_str(), 1.0 / cyc, cyc, mac, verdict.c_str(),
                   double(e.cycles) / double(e.compute));
       vectors::Json pj = vectors::Json::object();
@@ -378,8 +379,12 @@ int layer_main(const std::vector<std::string>& args) {
     const double overlap = double(esact_cycles) / double(esact_perf.compute());
     std::printf("dense vs ESACT: speedup %.2fx (cycles %.3f of dense), MAC reduction %.1f%% (MACs %.3f of dense)\n",
                 1.0 / cyc, cyc, 100 * (1 - mac), mac);
-    std::printf("targets: cycles/dense <= MACs/dense + 0.10: %.3f <= %.3f %s; total <= 1.10 x compute phases: %.3f %s\n",
-                cyc, mac + 0.10, cyc <= mac + 0.10 ? "MET" : "MISSED", overlap, overlap <= 1.10 ? "MET" : "MISSED");
+    // Without --with-spls the SPLS stream comes from the golden model at time zero, so the overlap
+    // figure here is the layer's own scheduling overhead, not the system target (prediction included).
+    std::printf("targets: cycles/dense <= MACs/dense + 0.10: %.3f <= %.3f %s; total / compute phases with the SPLS "
+                "stream supplied at time zero: %.3f%s\n",
+                cyc, mac + 0.10, cyc <= mac + 0.10 ? "MET" : "MISSED", overlap,
+                with_spls ? "" : " (prediction not included: --with-spls for the system target)");
     vectors::Json s = vectors::Json::object();
     s.set("speedup", 1.0 / cyc);
     s.set("cycle_ratio", cyc);
