@@ -85,6 +85,11 @@ struct RunOptions {
   // Polled every few hundred cycles: when it reads non-zero the case stops and is reported as
   // interrupted (SIGINT / SIGTERM / the run's wall-clock limit set it).
   const volatile std::sig_atomic_t* stop = nullptr;
+  // Further cases (same configuration) run back to back on the same model instance after this
+  // one: each next configuration beat is offered as soon as the previous sequence's input beats
+  // are all accepted, while the unit is still busy, so state left from one sequence or a
+  // configuration held off by a busy unit shows up as a mismatch.
+  std::vector<const SplsStimulus*> follow_on;
 };
 
 // Cycles of one sequence split by what the streams show (each relative to the configuration
@@ -144,24 +149,40 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   RunResult res;
   res.max_cycles = opt.max_cycles ? opt.max_cycles : default_watchdog(cfg, p, opt.stall_prob);
 
-  // ---- the input beats of spec section 9 ----
-  std::vector<std::vector<int8_t>> beats;
-  auto push_vec = [&](const std::vector<int8_t>& v) {
-    for (int b = 0; b < D / LANES; ++b) beats.emplace_back(v.begin() + b * LANES, v.begin() + (b + 1) * LANES);
-  };
-  std::vector<int8_t> vec(static_cast<size_t>(D));
-  for (int i = 0; i < p.L; ++i) {
-    for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = st.x(i, d);
-    push_vec(vec);
+  // ---- the input beats of spec section 9, one list per sequence ----
+  std::vector<const SplsStimulus*> seqs{&st};
+  for (const SplsStimulus* f : opt.follow_on) {
+    if (f->cfg.name != cfg.name)
+      throw std::invalid_argument("follow-on case '" + f->name + "' has configuration '" + f->cfg.name +
+                                  "', not '" + cfg.name + "'");
+    seqs.push_back(f);
   }
-  for (int h = 0; h < H; ++h) {
-    for (const TensorI8* w : {&st.wq, &st.wk}) {
-      for (int c = h * dh; c < (h + 1) * dh; ++c) {
-        for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = (*w)(d, c);
-        push_vec(vec);
+  std::vector<std::vector<std::vector<int8_t>>> seq_beats;
+  std::vector<int8_t> vec(static_cast<size_t>(D));
+  for (const SplsStimulus* s : seqs) {
+    std::vector<std::vector<int8_t>> list;
+    auto push_vec = [&](const std::vector<int8_t>& v) {
+      for (int b = 0; b < D / LANES; ++b) list.emplace_back(v.begin() + b * LANES, v.begin() + (b + 1) * LANES);
+    };
+    for (int i = 0; i < s->params.L; ++i) {
+      for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = s->x(i, d);
+      push_vec(vec);
+    }
+    for (int h = 0; h < H; ++h) {
+      for (const TensorI8* w : {&s->wq, &s->wk}) {
+        for (int c = h * dh; c < (h + 1) * dh; ++c) {
+          for (int d = 0; d < D; ++d) vec[static_cast<size_t>(d)] = (*w)(d, c);
+          push_vec(vec);
+        }
       }
     }
+    seq_beats.push_back(std::move(list));
   }
+  size_t seq = 0;  // sequence whose input beats are being sent
+  const std::vector<std::vector<int8_t>>* beats = &seq_beats[0];
+  size_t total_in_beats = 0;
+  for (const auto& l : seq_beats) total_in_beats += l.size();
+  for (size_t i = 1; i < seqs.size(); ++i) res.max_cycles += default_watchdog(cfg, seqs[i]->params, opt.stall_prob);
 
   std::vector<SplsBeat> expected = expected_spls_beats(cfg, p.L, st.golden);
   if (opt.plant_mismatch >= 0 && static_cast<size_t>(opt.plant_mismatch) < expected.size()) {
@@ -171,6 +192,10 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     if (b.kind == BeatKind::kHead) b.shift_q ^= 1;
     else if (b.kind == BeatKind::kToken) b.rep ^= 1;
     else b.mask[0] ^= 1;
+  }
+  for (size_t i = 1; i < seqs.size(); ++i) {
+    const std::vector<SplsBeat> more = expected_spls_beats(cfg, seqs[i]->params.L, seqs[i]->golden);
+    expected.insert(expected.end(), more.begin(), more.end());
   }
   SplsScoreboard sb(cfg, std::move(expected));
   res.beats_expected = sb.expected_count();
@@ -239,6 +264,7 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
 
   const auto t0 = std::chrono::steady_clock::now();
   bool cfg_done = false, cfg_offered = false, in_offered = false;
+  size_t cfg_count = 0;  // configuration handshakes so far
   size_t next_beat = 0, loaded_beat = SIZE_MAX;
   uint64_t start_cycle = 0, last_out_cycle = 0;
   bool error_seen = false;
@@ -252,22 +278,25 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     // Drive this cycle's inputs (held stable while valid and not yet accepted).
     // Valid/ready rule: once valid is high it stays high, with the same data, until accepted;
     // the stall generator only decides when a new beat is offered.
-    const bool cfg_valid = !cfg_done && (cfg_offered || !cfg_stall.stall());
+    // The next sequence's configuration is offered once the previous one's inputs are all in.
+    const bool cfg_wanted = cfg_count < seqs.size() && (cfg_count == 0 || next_beat == beats->size());
+    const bool cfg_valid = cfg_wanted && (cfg_offered || !cfg_stall.stall());
     cfg_offered = cfg_valid;
     m->cfg_valid_i = cfg_valid;
-    set_field(m->cfg_len_i, 0, 16, static_cast<uint64_t>(p.L));
-    set_field(m->cfg_k_i, 0, 16, static_cast<uint64_t>(p.k));
-    set_field(m->cfg_t_i, 0, 16, static_cast<uint64_t>(p.T));
-    set_field(m->cfg_w_i, 0, 16, static_cast<uint64_t>(p.w));
-    set_field(m->cfg_v_i, 0, 16, static_cast<uint64_t>(p.V));
-    m->cfg_causal_i = p.causal;
-    const bool in_pending = cfg_done && next_beat < beats.size();
+    const SplsParams& cp = seqs[std::min(cfg_count, seqs.size() - 1)]->params;
+    set_field(m->cfg_len_i, 0, 16, static_cast<uint64_t>(cp.L));
+    set_field(m->cfg_k_i, 0, 16, static_cast<uint64_t>(cp.k));
+    set_field(m->cfg_t_i, 0, 16, static_cast<uint64_t>(cp.T));
+    set_field(m->cfg_w_i, 0, 16, static_cast<uint64_t>(cp.w));
+    set_field(m->cfg_v_i, 0, 16, static_cast<uint64_t>(cp.V));
+    m->cfg_causal_i = cp.causal;
+    const bool in_pending = cfg_done && next_beat < beats->size();
     const bool in_valid = in_pending && (in_offered || !in_stall.stall());
     in_offered = in_valid;
     m->in_valid_i = in_valid;
-    if (next_beat < beats.size() && loaded_beat != next_beat) {  // data changes only per beat
+    if (next_beat < beats->size() && loaded_beat != next_beat) {  // data changes only per beat
       for (int e = 0; e < LANES; ++e)
-        set_byte(m->in_data_i, e, static_cast<uint8_t>(beats[next_beat][static_cast<size_t>(e)]));
+        set_byte(m->in_data_i, e, static_cast<uint8_t>((*beats)[next_beat][static_cast<size_t>(e)]));
       loaded_beat = next_beat;
     }
     const bool out_ready = !out_stall.stall();
@@ -275,15 +304,22 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     tick();  // combinational outputs settle on this cycle's inputs
 
     if (cfg_valid && m->cfg_ready_o) {
+      if (cfg_count == 0) start_cycle = cycle;
+      if (cfg_count > 0) {  // the next sequence's input beats start
+        seq = cfg_count;
+        beats = &seq_beats[seq];
+        next_beat = 0;
+        loaded_beat = SIZE_MAX;
+      }
+      ++cfg_count;
       cfg_done = true;
       cfg_offered = false;
-      start_cycle = cycle;
     }
     if (in_valid && m->in_ready_o) {
       ++next_beat;
       ++res.beats_in;
       in_offered = false;
-      if (next_beat == x_beats) {
+      if (seq == 0 && next_beat == x_beats) {
         x_done = true;
         x_done_cycle = cycle;
       }
@@ -346,7 +382,7 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
     if (cycle >= res.max_cycles) {
       res.timed_out = true;
       std::string why = "watchdog: no completion after " + std::to_string(res.max_cycles) + " cycles (" +
-                        std::to_string(res.beats_in) + "/" + std::to_string(beats.size()) + " input beats, " +
+                        std::to_string(res.beats_in) + "/" + std::to_string(total_in_beats) + " input beats, " +
                         std::to_string(res.beats_out) + "/" + std::to_string(res.beats_expected) + " output beats)";
       sb.add_error("watchdog", why, cycle);
       if (!error_seen) res.first_error_cycle = cycle;
@@ -375,7 +411,7 @@ RunResult run_spls_case(const SplsStimulus& st, const RunOptions& opt) {
   res.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   res.total_cycles = cycle;
   res.cycles = last_out_cycle >= start_cycle ? last_out_cycle - start_cycle + 1 : 0;
-  if (x_done && head_seen && last_kv_cycle && res.beats_out == res.beats_expected) {
+  if (seqs.size() == 1 && x_done && head_seen && last_kv_cycle && res.beats_out == res.beats_expected) {
     res.phases.load_x = x_done_cycle - start_cycle + 1;
     res.phases.project = first_head_cycle - x_done_cycle;
     res.phases.heads = last_kv_cycle - first_head_cycle;
