@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "esact/model/json.h"
+#include "esact/json.h"
 
 namespace esact::model {
 
@@ -22,7 +22,7 @@ std::string read_text_file(const std::string& path) {
 }  // namespace
 
 BertConfig BertConfig::from_json_file(const std::string& path) {
-  JsonValue json;
+  Json json;
   try {
     json = parse_json(read_text_file(path));
   } catch (const std::exception& e) {
@@ -33,14 +33,14 @@ BertConfig BertConfig::from_json_file(const std::string& path) {
   };
   if (!json.is_object()) fail("not a JSON object");
   auto integer = [&](const char* key) -> int64_t {
-    const JsonValue* v = json.find(key);
-    if (v == nullptr || !v->is_integer() || v->as_int64() <= 0) {
+    const Json* v = json.find(key);
+    if (v == nullptr || !v->is_int() || v->as_int() <= 0) {
       fail(std::string("field '") + key + "' must be a positive integer");
     }
-    return v->as_int64();
+    return v->as_int();
   };
   auto string_is = [&](const char* key, const char* want, bool required) {
-    const JsonValue* v = json.find(key);
+    const Json* v = json.find(key);
     if (v == nullptr) {
       if (required) fail(std::string("field '") + key + "' is missing");
       return;
@@ -61,10 +61,10 @@ BertConfig BertConfig::from_json_file(const std::string& path) {
   c.intermediate_size = integer("intermediate_size");
   c.max_positions = integer("max_position_embeddings");
   c.type_vocab_size = integer("type_vocab_size");
-  const JsonValue* eps = json.find("layer_norm_eps");
+  const Json* eps = json.find("layer_norm_eps");
   if (eps != nullptr) {
-    if (!eps->is_number() || eps->as_double() <= 0) fail("field 'layer_norm_eps' must be a positive number");
-    c.layer_norm_eps = eps->as_double();
+    if (!eps->is_number() || eps->as_number() <= 0) fail("field 'layer_norm_eps' must be a positive number");
+    c.layer_norm_eps = eps->as_number();
   }
   if (c.hidden_size % c.num_heads != 0) fail("field 'hidden_size' is not a multiple of 'num_attention_heads'");
   return c;

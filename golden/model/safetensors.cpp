@@ -10,7 +10,7 @@
 #include <cstring>
 #include <limits>
 
-#include "esact/model/json.h"
+#include "esact/json.h"
 
 namespace esact::model {
 
@@ -107,11 +107,11 @@ SafetensorsFile::~SafetensorsFile() {
 
 void SafetensorsFile::parse_header(const std::string& header_text, uint64_t data_size) {
   if (header_text[0] != '{') fail("header: JSON header must start with '{'");
-  JsonValue header;
+  Json header;
   try {
     header = parse_json(header_text);
   } catch (const JsonError& e) {
-    fail(std::string("header: ") + e.what());
+    fail(std::string("header: invalid JSON: ") + e.what());
   }
   if (!header.is_object()) fail("header: JSON header is not an object");
 
@@ -135,7 +135,7 @@ void SafetensorsFile::parse_header(const std::string& header_text, uint64_t data
     TensorInfo info;
     info.name = name;
 
-    const JsonValue* dtype = entry.find("dtype");
+    const Json* dtype = entry.find("dtype");
     if (dtype == nullptr) fail(where + ": field 'dtype' is missing");
     if (!dtype->is_string()) fail(where + ": field 'dtype' is not a string");
     bool known = false;
@@ -144,33 +144,33 @@ void SafetensorsFile::parse_header(const std::string& header_text, uint64_t data
     }
     if (!known) fail(where + ": field 'dtype': unknown dtype '" + dtype->as_string() + "'");
 
-    const JsonValue* shape = entry.find("shape");
+    const Json* shape = entry.find("shape");
     if (shape == nullptr) fail(where + ": field 'shape' is missing");
     if (!shape->is_array()) fail(where + ": field 'shape' is not an array");
     uint64_t elements = 1;
     bool overflow = false;
-    for (const JsonValue& dim : shape->as_array()) {
-      if (!dim.is_integer() || dim.as_int64() < 0) {
+    for (const Json& dim : shape->as_array()) {
+      if (!dim.is_int() || dim.as_int() < 0) {
         fail(where + ": field 'shape' must hold non-negative integers");
       }
-      const uint64_t d = static_cast<uint64_t>(dim.as_int64());
-      info.shape.push_back(dim.as_int64());
+      const uint64_t d = static_cast<uint64_t>(dim.as_int());
+      info.shape.push_back(dim.as_int());
       if (d != 0 && elements > std::numeric_limits<uint64_t>::max() / d) overflow = true;
       elements *= d;
     }
 
-    const JsonValue* offsets = entry.find("data_offsets");
+    const Json* offsets = entry.find("data_offsets");
     if (offsets == nullptr) fail(where + ": field 'data_offsets' is missing");
     if (!offsets->is_array() || offsets->as_array().size() != 2) {
       fail(where + ": field 'data_offsets' must be an array [begin, end]");
     }
-    for (const JsonValue& off : offsets->as_array()) {
-      if (!off.is_integer() || off.as_int64() < 0) {
+    for (const Json& off : offsets->as_array()) {
+      if (!off.is_int() || off.as_int() < 0) {
         fail(where + ": field 'data_offsets' must hold non-negative integers");
       }
     }
-    info.begin = static_cast<uint64_t>(offsets->as_array()[0].as_int64());
-    info.end = static_cast<uint64_t>(offsets->as_array()[1].as_int64());
+    info.begin = static_cast<uint64_t>(offsets->as_array()[0].as_int());
+    info.end = static_cast<uint64_t>(offsets->as_array()[1].as_int());
     if (info.begin > info.end) {
       fail(where + ": field 'data_offsets': begin " + std::to_string(info.begin) + " > end " +
            std::to_string(info.end));

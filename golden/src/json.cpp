@@ -1,11 +1,11 @@
 // Strict JSON reader (RFC 8259) and deterministic writer. See json.h for what "strict" means.
-#include "esact/vectors/json.h"
+#include "esact/json.h"
 
 #include <charconv>
 #include <cmath>
 #include <limits>
 
-namespace esact::vectors {
+namespace esact {
 
 const char* Json::type_name(Type t) {
   switch (t) {
@@ -500,4 +500,4 @@ std::string dump_json(const Json& value) {
   return out;
 }
 
-}  // namespace esact::vectors
+}  // namespace esact
