@@ -7,6 +7,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "case_io.h"
 #include "esact/vectors/error.h"
 #include "esact/vectors/generator.h"
 #include "esact/vectors/npy.h"
@@ -14,139 +15,53 @@
 
 namespace esact::vectors {
 namespace fs = std::filesystem;
+using detail::Fields;
+using detail::plain_name;
 
 namespace {
 
-bool plain(const std::string& s) {
-  if (s.empty() || s == "." || s == "..") return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-          c == '.'))
-      return false;
-  return true;
-}
-
-// Object field access whose errors name the file and the dotted field.
-class Obj {
- public:
-  Obj(std::string file, const Json& j, std::string prefix) : file_(std::move(file)), j_(j), prefix_(std::move(prefix)) {
-    if (!j_.is_object()) throw VectorError(file_, prefix_.empty() ? "(document)" : prefix_, std::string("expected an object, got ") + j_.type_name());
-  }
-  std::string path(const std::string& k) const { return prefix_.empty() ? k : prefix_ + "." + k; }
-  [[noreturn]] void fail(const std::string& k, const std::string& what) const { throw VectorError(file_, path(k), what); }
-  const Json& get(const std::string& k) const {
-    const Json* v = j_.find(k);
-    if (!v) fail(k, "missing");
-    return *v;
-  }
-  bool has(const std::string& k) const { return j_.find(k) != nullptr; }
-  int64_t integer(const std::string& k, int64_t lo, int64_t hi) const {
-    const Json& v = get(k);
-    if (!v.is_int()) fail(k, std::string("expected an integer, got ") + v.type_name());
-    if (v.as_int() < lo || v.as_int() > hi)
-      fail(k, "out of range: " + std::to_string(v.as_int()) + " not in " + std::to_string(lo) + ".." + std::to_string(hi));
-    return v.as_int();
-  }
-  std::string str(const std::string& k) const {
-    const Json& v = get(k);
-    if (!v.is_string()) fail(k, std::string("expected a string, got ") + v.type_name());
-    return v.as_string();
-  }
-  bool boolean(const std::string& k) const {
-    const Json& v = get(k);
-    if (!v.is_bool()) fail(k, std::string("expected true or false, got ") + v.type_name());
-    return v.as_bool();
-  }
-  void only(std::initializer_list<const char*> allowed) const {
-    for (const auto& [k, v] : j_.as_object()) {
-      (void)v;
-      if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; })) fail(k, "unknown field");
-    }
-  }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  const Json& j_;
-  std::string prefix_;
-};
-
-Json doc_of(const std::string& file) {
-  try {
-    return parse_json(read_file_bytes(file));
-  } catch (const JsonError& e) {
-    throw VectorError(file, "", std::string("invalid JSON: ") + e.what());
-  }
-}
-
-Json shape_json(const std::vector<int64_t>& s) {
-  Json a = Json::array();
-  for (int64_t d : s) a.push_back(Json(static_cast<long long>(d)));
-  return a;
-}
-
 // One tensor on disk: encoded bytes and its case.json / weights.json entry.
-struct Blob {
-  std::string name, role;
-  DType dtype;
-  std::vector<int64_t> shape;
-  std::string bytes, sha;
-};
+using Blob = detail::EncodedTensor;
 
 template <typename T>
 void add_blob(std::vector<Blob>& out, const std::string& name, const std::string& role, const Tensor<T>& t,
               const std::vector<int64_t>& shape) {
-  if (t.shape != shape || static_cast<int64_t>(t.data.size()) != t.numel())
-    throw std::invalid_argument("layer vectors: tensor '" + name + "' has shape " + shape_str(t.shape) + ", expected " +
-                                shape_str(shape));
-  Blob b{name, role, dtype_of<T>(), shape, encode_npy(t), ""};
-  b.sha = sha256_hex(b.bytes);
-  out.push_back(std::move(b));
+  out.push_back(detail::encode_tensor("layer vectors", name, role, t, shape));
 }
 
 Json blobs_json(const std::vector<Blob>& blobs) {
   Json tj = Json::object();
-  for (const Blob& b : blobs) {
-    Json t = Json::object();
-    t.set("file", b.name + ".npy");
-    t.set("dtype", dtype_descr(b.dtype));
-    t.set("shape", shape_json(b.shape));
-    t.set("sha256", b.sha);
-    if (!b.role.empty()) t.set("role", b.role);
-    tj.set(b.name, t);
-  }
+  for (const Blob& b : blobs) tj.set(b.name, detail::tensor_entry_json(b));
   return tj;
 }
 
 void write_blobs(const std::vector<Blob>& blobs, const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw VectorError(dir, "", "cannot create directory: " + ec.message());
-  for (const Blob& b : blobs) write_file_bytes(dir + "/" + b.name + ".npy", b.bytes);
+  detail::make_directory(dir);
+  for (const Blob& b : blobs) write_file_bytes(dir + "/" + b.file(), b.bytes);
 }
 
 // Reads tensor `name` listed in `tensors` (file, dtype, shape, sha256[, role]) and checks everything.
 template <typename T>
-Tensor<T> read_listed(const std::string& dir, const Obj& tensors, const std::string& name,
+Tensor<T> read_listed(const std::string& dir, const Fields& tensors, const std::string& name,
                       const std::vector<int64_t>& shape, const char* role) {
-  const Obj t(tensors.file(), tensors.get(name), tensors.path(name));
+  const Fields t(tensors.file(), tensors.get(name), tensors.path(name));
   if (role) t.only({"file", "dtype", "shape", "sha256", "role"});
   else t.only({"file", "dtype", "shape", "sha256"});
-  const std::string file = t.str("file");
+  const std::string file = t.string("file");
   if (file != name + ".npy") t.fail("file", "expected \"" + name + ".npy\", got \"" + file + "\"");
-  if (t.str("dtype") != dtype_descr(dtype_of<T>()))
-    t.fail("dtype", std::string("expected \"") + dtype_descr(dtype_of<T>()) + "\", got \"" + t.str("dtype") + "\"");
+  if (t.string("dtype") != dtype_descr(dtype_of<T>()))
+    t.fail("dtype", std::string("expected \"") + dtype_descr(dtype_of<T>()) + "\", got \"" + t.string("dtype") + "\"");
   const Json& sj = t.get("shape");
   std::vector<int64_t> listed;
   if (sj.is_array())
     for (const Json& d : sj.as_array()) listed.push_back(d.is_int() ? d.as_int() : -1);
   if (!sj.is_array() || listed != shape) t.fail("shape", "expected " + shape_str(shape) + ", got " + dump_json(sj).substr(0, 40));
-  if (role && t.str("role") != role) t.fail("role", std::string("expected \"") + role + "\", got \"" + t.str("role") + "\"");
+  if (role && t.string("role") != role) t.fail("role", std::string("expected \"") + role + "\", got \"" + t.string("role") + "\"");
   const std::string path = dir + "/" + file;
   if (!fs::exists(path)) t.fail("file", "not found: " + path);
   const std::string bytes = read_file_bytes(path);
   const std::string sha = sha256_hex(bytes);
-  if (sha != t.str("sha256")) t.fail("sha256", "checksum mismatch for " + path + ": listed " + t.str("sha256") + ", file has " + sha);
+  if (sha != t.string("sha256")) t.fail("sha256", "checksum mismatch for " + path + ": listed " + t.string("sha256") + ", file has " + sha);
   const NpyArray a = parse_npy(path, bytes);
   if (a.shape != shape) throw VectorError(path, "shape", "expected " + shape_str(shape) + ", got " + shape_str(a.shape));
   return npy_to_tensor<T>(a, path);
@@ -162,12 +77,12 @@ Json config_json(const HwConfig& c) {
   return o;
 }
 
-HwConfig read_config(const Obj& root) {
-  const Obj cfg(root.file(), root.get("config"), "config");
+HwConfig read_config(const Fields& root) {
+  const Fields cfg(root.file(), root.get("config"), "config");
   cfg.only({"name", "N", "D", "H", "F"});
   HwConfig c;
   try {
-    c = config_by_name(cfg.str("name"));
+    c = config_by_name(cfg.string("name"));
   } catch (const std::invalid_argument& e) {
     cfg.fail("name", e.what());
   }
@@ -177,13 +92,6 @@ HwConfig read_config(const Obj& root) {
     if (got != v) cfg.fail(k, "expected " + std::to_string(v) + " (configs/" + c.name + ".cfg), got " + std::to_string(got));
   }
   return c;
-}
-
-Json generator_json(const std::string& name, const std::string& version) {
-  Json g = Json::object();
-  g.set("name", name);
-  g.set("version", version);
-  return g;
 }
 
 // ---- Weights directory -------------------------------------------------------------------------
@@ -380,17 +288,13 @@ LayerSwitches parse_switches(const std::string& text) {
 
 std::string write_layer_weights(const LayerWeightsSet& s, const std::string& dir) {
   s.weights.validate(s.config);
-  if (!plain(s.name)) throw std::invalid_argument("write_layer_weights: bad name '" + s.name + "'");
+  if (!plain_name(s.name)) throw std::invalid_argument("write_layer_weights: bad name '" + s.name + "'");
   const std::vector<Blob> blobs = weight_blobs(s);
   write_blobs(blobs, dir);
-  Json doc = Json::object();
-  doc.set("format", kFormatName);
-  doc.set("format_version", kFormatVersion);
-  doc.set("kind", "layer_weights");
-  doc.set("name", s.name);
+  Json doc = detail::document_header("layer_weights", s.name);
   doc.set("config", config_json(s.config));
   doc.set("seed", Json(static_cast<unsigned long long>(s.seed)));
-  doc.set("generator", generator_json(s.generator_name, s.generator_version));
+  doc.set("generator", detail::generator_json(s.generator_name, s.generator_version));
   doc.set("provenance", s.provenance);
   Json q = Json::object();
   q.set("res1_shift", s.weights.quant.res1_shift);
@@ -399,43 +303,36 @@ std::string write_layer_weights(const LayerWeightsSet& s, const std::string& dir
   q.set("ln2_eps", Json(static_cast<long long>(s.weights.quant.ln2.eps)));
   doc.set("quant", q);
   doc.set("tensors", blobs_json(blobs));
-  const std::string text = dump_json(doc);
-  write_file_bytes(dir + "/weights.json", text);
-  return sha256_hex(text);
+  return detail::write_json_file(dir + "/weights.json", doc);
 }
 
 LayerWeightsSet load_layer_weights(const std::string& dir_in) {
-  std::string dir = dir_in;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::string dir = detail::strip_trailing_slashes(dir_in);
   const std::string file = dir + "/weights.json";
   if (!fs::exists(file)) throw VectorError(file, "", "not found");
-  const Json doc = doc_of(file);
-  const Obj root(file, doc, "");
+  const Json doc = detail::read_json_file(file);
+  const Fields root(file, doc, "");
   root.only({"format", "format_version", "kind", "name", "config", "seed", "generator", "provenance", "quant", "tensors"});
-  if (root.str("format") != kFormatName) root.fail("format", "expected \"esact-vectors\", got \"" + root.str("format") + "\"");
-  root.integer("format_version", kFormatVersion, kFormatVersion);
-  if (root.str("kind") != "layer_weights") root.fail("kind", "expected \"layer_weights\", got \"" + root.str("kind") + "\"");
+  detail::check_header(root, "layer_weights");
   LayerWeightsSet s;
   s.dir = dir;
-  s.name = root.str("name");
-  if (!plain(s.name)) root.fail("name", "must be a non-empty [A-Za-z0-9_.-] name");
+  s.name = root.string("name");
+  if (!plain_name(s.name)) root.fail("name", "must be a non-empty [A-Za-z0-9_.-] name");
   s.config = read_config(root);
   s.seed = static_cast<uint64_t>(root.integer("seed", 0, INT64_MAX));
-  const Obj gen(file, root.get("generator"), "generator");
+  const Fields gen(file, root.get("generator"), "generator");
   gen.only({"name", "version"});
-  s.generator_name = gen.str("name");
-  s.generator_version = gen.str("version");
-  s.provenance = root.get("provenance");
-  if (!(s.provenance.is_string() && !s.provenance.as_string().empty()) && !s.provenance.is_object())
-    root.fail("provenance", "expected a non-empty string or an object");
-  const Obj q(file, root.get("quant"), "quant");
+  s.generator_name = gen.string("name");
+  s.generator_version = gen.string("version");
+  s.provenance = detail::read_provenance(root);
+  const Fields q(file, root.get("quant"), "quant");
   q.only({"res1_shift", "res2_shift", "ln1_eps", "ln2_eps"});
   LayerWeights& w = s.weights;
   w.quant.res1_shift = static_cast<int>(q.integer("res1_shift", 0, 7));
   w.quant.res2_shift = static_cast<int>(q.integer("res2_shift", 0, 7));
   w.quant.ln1.eps = q.integer("ln1_eps", 1, int64_t{1} << 61);
   w.quant.ln2.eps = q.integer("ln2_eps", 1, int64_t{1} << 61);
-  const Obj t(file, root.get("tensors"), "tensors");
+  const Fields t(file, root.get("tensors"), "tensors");
   const int64_t D = s.config.D, F = s.config.F;
   std::vector<std::string> names = {"wq", "wk", "wv", "wo", "w1", "w2", "bq", "bk", "bv", "bo", "b1", "b2"};
   w.wq = read_listed<int8_t>(dir, t, "wq", {D, D}, nullptr);
@@ -453,7 +350,7 @@ LayerWeightsSet load_layer_weights(const std::string& dir_in) {
   visit_requants(w.quant, [&](const char* n, RequantSet& r) {
     names.push_back(n);
     // Per tensor (1 row) or per channel: the listed shape decides, and must be one of the two.
-    const Obj e(file, t.get(n), t.path(n));
+    const Fields e(file, t.get(n), t.path(n));
     const Json& sj = e.get("shape");
     const int64_t rows = sj.is_array() && !sj.as_array().empty() && sj.as_array()[0].is_int() ? sj.as_array()[0].as_int() : -1;
     const int64_t ch = rq_channels(s.config, n);
@@ -481,11 +378,9 @@ LayerWeightsSet load_layer_weights(const std::string& dir_in) {
 std::string write_layer_case(const LayerCase& c, const std::string& case_dir) {
   c.config.validate();
   c.params.validate(c.config);
-  if (!plain(c.name)) throw std::invalid_argument("write_layer_case: bad case name '" + c.name + "'");
+  if (!plain_name(c.name)) throw std::invalid_argument("write_layer_case: bad case name '" + c.name + "'");
   if (c.generator_version.empty()) throw std::invalid_argument("write_layer_case: generator version missing");
-  std::error_code ec;
-  fs::create_directories(case_dir, ec);
-  if (ec) throw VectorError(case_dir, "", "cannot create directory: " + ec.message());
+  detail::make_directory(case_dir);
   const std::string wdir = case_dir + "/" + c.weights_path;
   if (sha256_file_hex(wdir + "/weights.json") != c.weights_sha256)
     throw std::invalid_argument("write_layer_case: " + wdir + "/weights.json does not have the recorded checksum");
@@ -494,11 +389,7 @@ std::string write_layer_case(const LayerCase& c, const std::string& case_dir) {
     add_blob(blobs, n, role, t, shape);
   });
   write_blobs(blobs, case_dir);
-  Json doc = Json::object();
-  doc.set("format", kFormatName);
-  doc.set("format_version", kFormatVersion);
-  doc.set("kind", "layer");
-  doc.set("name", c.name);
+  Json doc = detail::document_header("layer", c.name);
   doc.set("config", config_json(c.config));
   Json p = Json::object();
   p.set("L", c.params.L);
@@ -514,7 +405,7 @@ std::string write_layer_case(const LayerCase& c, const std::string& case_dir) {
   for (int i = 0; i < 6; ++i) sw.set(kSwitchNames[i], switch_at(c.sw, i));
   doc.set("switches", sw);
   doc.set("seed", Json(static_cast<unsigned long long>(c.seed)));
-  doc.set("generator", generator_json(c.generator_name, c.generator_version));
+  doc.set("generator", detail::generator_json(c.generator_name, c.generator_version));
   doc.set("provenance", c.provenance);
   Json tags = Json::array();
   for (const auto& t : c.tags) tags.push_back(t);
@@ -528,70 +419,58 @@ std::string write_layer_case(const LayerCase& c, const std::string& case_dir) {
   summary.set("macs_dense", macs_json(c.expected.dense));
   summary.set("macs_executed", macs_json(c.expected.executed));
   doc.set("summary", summary);
-  const std::string text = dump_json(doc);
-  write_file_bytes(case_dir + "/case.json", text);
-  return sha256_hex(text);
+  return detail::write_json_file(case_dir + "/case.json", doc);
 }
 
 std::string case_kind(const std::string& case_dir) {
   const std::string file = case_dir + "/case.json";
-  const Json doc = doc_of(file);
-  const Obj root(file, doc, "");
-  return root.str("kind");
+  const Json doc = detail::read_json_file(file);
+  const Fields root(file, doc, "");
+  return root.string("kind");
 }
 
 LayerCase load_layer_case(const std::string& case_dir_in) {
-  std::string dir = case_dir_in;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::string dir = detail::strip_trailing_slashes(case_dir_in);
   const std::string file = dir + "/case.json";
   if (!fs::is_directory(dir)) throw VectorError(dir, "", "not a directory");
-  const Json doc = doc_of(file);
-  const Obj root(file, doc, "");
+  const Json doc = detail::read_json_file(file);
+  const Fields root(file, doc, "");
   root.only({"format", "format_version", "kind", "name", "config", "params", "switches", "seed", "generator",
              "provenance", "tags", "weights", "tensors", "summary"});
-  if (root.str("format") != kFormatName) root.fail("format", "expected \"esact-vectors\", got \"" + root.str("format") + "\"");
-  root.integer("format_version", kFormatVersion, kFormatVersion);
-  if (root.str("kind") != "layer") root.fail("kind", "expected \"layer\", got \"" + root.str("kind") + "\"");
+  detail::check_header(root, "layer");
   LayerCase c;
   c.dir = dir;
-  c.name = root.str("name");
-  if (!plain(c.name)) root.fail("name", "must be a non-empty [A-Za-z0-9_.-] name");
+  c.name = root.string("name");
+  if (!plain_name(c.name)) root.fail("name", "must be a non-empty [A-Za-z0-9_.-] name");
   c.config = read_config(root);
 
-  const Obj pf(file, root.get("params"), "params");
+  const Fields pf(file, root.get("params"), "params");
   pf.only({"L", "k", "T", "w", "V", "causal", "rho_milli", "tau_milli"});
-  c.params.L = static_cast<int>(pf.integer("L", INT32_MIN, INT32_MAX));
-  c.params.k = static_cast<int>(pf.integer("k", INT32_MIN, INT32_MAX));
-  c.params.T = static_cast<int>(pf.integer("T", INT32_MIN, INT32_MAX));
-  c.params.w = static_cast<int>(pf.integer("w", INT32_MIN, INT32_MAX));
-  c.params.V = static_cast<int>(pf.integer("V", INT32_MIN, INT32_MAX));
-  c.params.causal = pf.boolean("causal");
+  detail::read_common_params(pf, c.params);
   try {
     c.params.validate(c.config);
   } catch (const std::invalid_argument& e) {
     throw VectorError(file, "params", e.what());
   }
-  if (pf.has("rho_milli")) {
+  if (pf.find("rho_milli")) {
     c.rho_milli = static_cast<int>(pf.integer("rho_milli", 0, 1000));
     if (SplsParams::from_fractions(c.params.L, *c.rho_milli, 0, 0, 1).k != c.params.k)
       pf.fail("k", "inconsistent with rho_milli = " + std::to_string(*c.rho_milli) + " and L = " + std::to_string(c.params.L));
   }
-  if (pf.has("tau_milli")) {
+  if (pf.find("tau_milli")) {
     c.tau_milli = static_cast<int>(pf.integer("tau_milli", 0, 1000));
     if ((static_cast<int64_t>(*c.tau_milli) * c.params.k + 999) / 1000 != c.params.T)
       pf.fail("T", "inconsistent with tau_milli = " + std::to_string(*c.tau_milli) + " and k = " + std::to_string(c.params.k));
   }
-  const Obj swf(file, root.get("switches"), "switches");
+  const Fields swf(file, root.get("switches"), "switches");
   swf.only({"skip_q", "skip_kv", "topk_attn", "reuse_attn", "reuse_oproj", "reuse_ffn"});
   for (int i = 0; i < 6; ++i) *switch_ptr(c.sw, i) = swf.boolean(kSwitchNames[i]);
   c.seed = static_cast<uint64_t>(root.integer("seed", 0, INT64_MAX));
-  const Obj gen(file, root.get("generator"), "generator");
+  const Fields gen(file, root.get("generator"), "generator");
   gen.only({"name", "version"});
-  c.generator_name = gen.str("name");
-  c.generator_version = gen.str("version");
-  c.provenance = root.get("provenance");
-  if (!(c.provenance.is_string() && !c.provenance.as_string().empty()) && !c.provenance.is_object())
-    root.fail("provenance", "expected a non-empty string or an object");
+  c.generator_name = gen.string("name");
+  c.generator_version = gen.string("version");
+  c.provenance = detail::read_provenance(root);
   const Json& tags = root.get("tags");
   if (!tags.is_array()) root.fail("tags", "expected an array of strings");
   for (const Json& t : tags.as_array()) {
@@ -600,24 +479,22 @@ LayerCase load_layer_case(const std::string& case_dir_in) {
   }
 
   // ---- weights: relative path of plain names or "..", checksum of weights.json ----
-  const Obj wf(file, root.get("weights"), "weights");
+  const Fields wf(file, root.get("weights"), "weights");
   wf.only({"path", "sha256"});
-  c.weights_path = wf.str("path");
+  c.weights_path = wf.string("path");
   const fs::path wp(c.weights_path);
   bool ok = !c.weights_path.empty() && wp.is_relative();
-  for (const auto& part : wp) ok = ok && (part == ".." || plain(part.string()));
+  for (const auto& part : wp) ok = ok && (part == ".." || plain_name(part.string()));
   if (!ok) wf.fail("path", "must be a relative path of plain names and '..', got \"" + c.weights_path + "\"");
-  c.weights_sha256 = wf.str("sha256");
+  c.weights_sha256 = wf.string("sha256");
   const std::string wjson = dir + "/" + c.weights_path + "/weights.json";
-  if (!fs::exists(wjson)) wf.fail("path", "weights.json not found at " + wjson);
-  const std::string wsha = sha256_file_hex(wjson);
-  if (wsha != c.weights_sha256) wf.fail("sha256", "checksum mismatch for " + wjson + ": listed " + c.weights_sha256 + ", file has " + wsha);
+  detail::check_listed_file_sha(wf, "path", "sha256", wjson, c.weights_sha256, "listed");
   c.weights = load_layer_weights(dir + "/" + c.weights_path);
   if (c.weights.config.name != c.config.name)
     wf.fail("path", "weights are for configuration '" + c.weights.config.name + "', the case for '" + c.config.name + "'");
 
   // ---- tensors: exactly the set the switches call for ----
-  const Obj tf(file, root.get("tensors"), "tensors");
+  const Fields tf(file, root.get("tensors"), "tensors");
   std::vector<std::string> names;
   visit_layer_tensors(c, [&](const char* n, const char* role, const std::vector<int64_t>& shape, auto& t) {
     using T = typename std::decay_t<decltype(t.data)>::value_type;
@@ -669,16 +546,15 @@ LayerCase load_layer_case(const std::string& case_dir_in) {
   // ---- summary: recount of section 20 ----
   c.expected.dense = dense_macs(c.config, c.params);
   c.expected.executed = recount_macs(c);
-  const Obj sf(file, root.get("summary"), "summary");
+  const Fields sf(file, root.get("summary"), "summary");
   sf.only({"macs_dense", "macs_executed"});
   for (const auto& [key, want] : {std::pair<const char*, const LayerMacs*>{"macs_dense", &c.expected.dense},
                                   std::pair<const char*, const LayerMacs*>{"macs_executed", &c.expected.executed}}) {
     const Json expected_json = macs_json(*want);
-    const Obj mf(file, sf.get(key), sf.path(key));
+    const Fields mf(file, sf.get(key), sf.path(key));
     mf.only({"q", "k", "v", "qk", "av", "oproj", "ffn_up", "ffn_down", "total"});
     for (const auto& [k, v] : expected_json.as_object()) {
-      const int64_t got = mf.integer(k, 0, INT64_MAX);
-      if (got != v.as_int()) mf.fail(k, "expected " + std::to_string(v.as_int()) + " (recounted from params, switches and SPLS tensors), got " + std::to_string(got));
+      detail::check_recount(mf, k, v.as_int(), "recounted from params, switches and SPLS tensors");
     }
   }
   return c;

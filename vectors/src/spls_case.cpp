@@ -8,10 +8,14 @@
 #include <set>
 #include <stdexcept>
 
+#include "case_io.h"
 #include "esact/vectors/sha256.h"
 
 namespace esact::vectors {
 namespace fs = std::filesystem;
+using detail::Fields;
+using detail::is_hex64;
+using detail::plain_name;
 
 namespace {
 
@@ -49,79 +53,6 @@ const char* predict_from_name(PredictFrom p) {
   return p == PredictFrom::kProjected ? "projected" : "generated_qk";
 }
 
-bool plain_name(const std::string& s) {
-  if (s.empty() || s == "." || s == "..") return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool is_hex64(const std::string& s) {
-  if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-// Field access on a JSON object with errors naming file and dotted field path.
-class Fields {
- public:
-  Fields(std::string file, const Json& obj, std::string prefix)
-      : file_(std::move(file)), obj_(obj), prefix_(std::move(prefix)) {
-    if (!obj_.is_object()) {
-      throw VectorError(file_, prefix_.empty() ? "(document)" : prefix_,
-                        std::string("expected an object, got ") + obj_.type_name());
-    }
-  }
-  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw VectorError(file_, path(key), what);
-  }
-  const Json* find(const std::string& key) const { return obj_.find(key); }
-  const Json& get(const std::string& key) const {
-    const Json* v = obj_.find(key);
-    if (v == nullptr) fail(key, "missing");
-    return *v;
-  }
-  int64_t integer(const std::string& key, int64_t lo, int64_t hi) const {
-    const Json& v = get(key);
-    if (!v.is_int()) fail(key, std::string("expected an integer, got ") + v.type_name());
-    const int64_t i = v.as_int();
-    if (i < lo || i > hi) {
-      fail(key, "out of range: " + std::to_string(i) + " not in " + std::to_string(lo) + ".." +
-                    std::to_string(hi));
-    }
-    return i;
-  }
-  std::string string(const std::string& key) const {
-    const Json& v = get(key);
-    if (!v.is_string()) fail(key, std::string("expected a string, got ") + v.type_name());
-    return v.as_string();
-  }
-  bool boolean(const std::string& key) const {
-    const Json& v = get(key);
-    if (!v.is_bool()) fail(key, std::string("expected true or false, got ") + v.type_name());
-    return v.as_bool();
-  }
-  void only(std::initializer_list<const char*> allowed) const {
-    for (const auto& [k, v] : obj_.as_object()) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || k == a;
-      if (!ok) fail(k, "unknown field");
-    }
-  }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  const Json& obj_;
-  std::string prefix_;
-};
-
 // The parameter a SplsParams::validate message names ("parameter 'L': ..."), for the field path.
 std::string param_field_of(const std::string& msg) {
   const std::string tag = "parameter '";
@@ -130,19 +61,6 @@ std::string param_field_of(const std::string& msg) {
   const size_t b = msg.find('\'', a + tag.size());
   if (b == std::string::npos) return "params";
   return "params." + msg.substr(a + tag.size(), b - a - tag.size());
-}
-
-Json tensor_json(const std::string& file, DType dtype, const std::vector<int64_t>& shape,
-                 const std::string& sha, Role role) {
-  Json t = Json::object();
-  t.set("file", file);
-  t.set("dtype", dtype_descr(dtype));
-  Json s = Json::array();
-  for (int64_t d : shape) s.push_back(Json(static_cast<long long>(d)));
-  t.set("shape", s);
-  t.set("sha256", sha);
-  t.set("role", role_name(role));
-  return t;
 }
 
 Json macs_json(const MacCounts& m) {
@@ -282,35 +200,18 @@ SplsResult run_golden(const SplsCase& c) {
 // ------------------------------------------------------------------------------------------------
 namespace {
 
-struct Encoded {
-  std::string name, file;
-  DType dtype;
-  std::vector<int64_t> shape;
-  Role role;
-  std::string bytes, sha;
-};
+using Encoded = detail::EncodedTensor;
 
 std::vector<Encoded> encode_tensors(const SplsCase& c) {
   std::vector<Encoded> out;
   visit_tensors(c, [&](const char* name, Role role, const std::vector<int64_t>& shape, const auto& t) {
-    using T = typename std::decay_t<decltype(t.data)>::value_type;
-    if (t.shape != shape || t.numel() != static_cast<int64_t>(t.data.size())) {
-      throw std::invalid_argument(std::string("write_spls_case: tensor '") + name + "' has shape " +
-                                  shape_str(t.shape) + ", expected " + shape_str(shape));
-    }
-    Encoded e{name, std::string(name) + ".npy", dtype_of<T>(), shape, role, encode_npy(t), ""};
-    e.sha = sha256_hex(e.bytes);
-    out.push_back(std::move(e));
+    out.push_back(detail::encode_tensor("write_spls_case", name, role_name(role), t, shape));
   });
   return out;
 }
 
 Json case_json_from(const SplsCase& c, const std::vector<Encoded>& tensors) {
-  Json doc = Json::object();
-  doc.set("format", kFormatName);
-  doc.set("format_version", kFormatVersion);
-  doc.set("kind", "spls");
-  doc.set("name", c.name);
+  Json doc = detail::document_header("spls", c.name);
   Json cfg = Json::object();
   cfg.set("name", c.config.name);
   cfg.set("N", c.config.N);
@@ -331,16 +232,13 @@ Json case_json_from(const SplsCase& c, const std::vector<Encoded>& tensors) {
   if (c.tau_milli) params.set("tau_milli", *c.tau_milli);
   doc.set("params", params);
   doc.set("seed", Json(static_cast<unsigned long long>(c.seed)));
-  Json gen = Json::object();
-  gen.set("name", c.generator_name);
-  gen.set("version", c.generator_version);
-  doc.set("generator", gen);
+  doc.set("generator", detail::generator_json(c.generator_name, c.generator_version));
   doc.set("provenance", c.provenance);
   Json tags = Json::array();
   for (const auto& t : c.tags) tags.push_back(t);
   doc.set("tags", tags);
   Json tj = Json::object();
-  for (const auto& e : tensors) tj.set(e.name, tensor_json(e.file, e.dtype, e.shape, e.sha, e.role));
+  for (const auto& e : tensors) tj.set(e.name, detail::tensor_entry_json(e));
   doc.set("tensors", tj);
   const SplsCounters& k = c.expected.counters;
   Json summary = Json::object();
@@ -375,36 +273,23 @@ Json spls_case_json(const SplsCase& c) {
 std::string write_spls_case(const SplsCase& c, const std::string& case_dir) {
   check_case_for_writing(c);
   const std::vector<Encoded> tensors = encode_tensors(c);
-  std::error_code ec;
-  fs::create_directories(case_dir, ec);
-  if (ec) throw VectorError(case_dir, "", "cannot create directory: " + ec.message());
-  for (const auto& e : tensors) write_file_bytes(case_dir + "/" + e.file, e.bytes);
-  const std::string text = dump_json(case_json_from(c, tensors));
-  write_file_bytes(case_dir + "/case.json", text);
-  return sha256_hex(text);
+  detail::make_directory(case_dir);
+  for (const auto& e : tensors) write_file_bytes(case_dir + "/" + e.file(), e.bytes);
+  return detail::write_json_file(case_dir + "/case.json", case_json_from(c, tensors));
 }
 
 // ------------------------------------------------------------------------------------------------
 // Loading
 // ------------------------------------------------------------------------------------------------
 SplsCase load_spls_case(const std::string& case_dir_in) {
-  std::string case_dir = case_dir_in;
-  while (case_dir.size() > 1 && case_dir.back() == '/') case_dir.pop_back();
+  const std::string case_dir = detail::strip_trailing_slashes(case_dir_in);
   const std::string file = case_dir + "/case.json";
   if (!fs::is_directory(case_dir)) throw VectorError(case_dir, "", "not a directory");
-  const std::string text = read_file_bytes(file);
-  Json doc;
-  try {
-    doc = parse_json(text);
-  } catch (const JsonError& e) {
-    throw VectorError(file, "", std::string("invalid JSON: ") + e.what());
-  }
+  const Json doc = detail::read_json_file(file);
   const Fields root(file, doc, "");
   root.only({"format", "format_version", "kind", "name", "config", "params", "seed", "generator",
              "provenance", "tags", "tensors", "summary"});
-  if (root.string("format") != kFormatName) root.fail("format", "expected \"esact-vectors\", got \"" + root.string("format") + "\"");
-  root.integer("format_version", kFormatVersion, kFormatVersion);
-  if (root.string("kind") != "spls") root.fail("kind", "expected \"spls\", got \"" + root.string("kind") + "\"");
+  detail::check_header(root, "spls");
 
   SplsCase c;
   c.dir = case_dir;
@@ -432,12 +317,7 @@ SplsCase load_spls_case(const std::string& case_dir_in) {
   // ---- params ----
   const Fields pf(file, root.get("params"), "params");
   pf.only({"L", "k", "T", "w", "V", "causal", "predict_from", "rho_milli", "tau_milli"});
-  c.params.L = static_cast<int>(pf.integer("L", INT32_MIN, INT32_MAX));
-  c.params.k = static_cast<int>(pf.integer("k", INT32_MIN, INT32_MAX));
-  c.params.T = static_cast<int>(pf.integer("T", INT32_MIN, INT32_MAX));
-  c.params.w = static_cast<int>(pf.integer("w", INT32_MIN, INT32_MAX));
-  c.params.V = static_cast<int>(pf.integer("V", INT32_MIN, INT32_MAX));
-  c.params.causal = pf.boolean("causal");
+  detail::read_common_params(pf, c.params);
   const std::string pfrom = pf.string("predict_from");
   if (pfrom == "projected") {
     c.params.predict_from = PredictFrom::kProjected;
@@ -478,10 +358,7 @@ SplsCase load_spls_case(const std::string& case_dir_in) {
   c.generator_version = gen.string("version");
   if (c.generator_name.empty()) gen.fail("name", "empty");
   if (c.generator_version.empty()) gen.fail("version", "empty");
-  c.provenance = root.get("provenance");
-  if (!(c.provenance.is_string() && !c.provenance.as_string().empty()) && !c.provenance.is_object()) {
-    root.fail("provenance", "expected a non-empty string or an object");
-  }
+  c.provenance = detail::read_provenance(root);
   const Json& tags = root.get("tags");
   if (!tags.is_array()) root.fail("tags", std::string("expected an array, got ") + tags.type_name());
   for (const Json& t : tags.as_array()) {
@@ -545,11 +422,8 @@ SplsCase load_spls_case(const std::string& case_dir_in) {
   const SplsCounters counted = counters_from_tensors(c.config, c.params, c.expected);
   const Fields sf(file, root.get("summary"), "summary");
   sf.only({"pred_pairs", "head_followers", "token_followers", "kv_rows_skipped", "macs_dense", "macs_executed"});
-  auto check_count = [&](const Fields& f, const char* key, int64_t want) {
-    const int64_t got = f.integer(key, 0, INT64_MAX);
-    if (got != want) {
-      f.fail(key, "expected " + std::to_string(want) + " (recomputed from the tensors), got " + std::to_string(got));
-    }
+  auto check_count = [](const Fields& f, const char* key, int64_t want) {
+    detail::check_recount(f, key, want, "recomputed from the tensors");
   };
   check_count(sf, "pred_pairs", counted.pred_pairs);
   check_count(sf, "head_followers", counted.head_followers);
@@ -580,13 +454,7 @@ Manifest read_manifest(const std::string& path_in, bool verify_checksums) {
   Manifest m;
   m.dir = fs::path(file).parent_path().string();
   if (m.dir.empty()) m.dir = ".";
-  const std::string text = read_file_bytes(file);
-  Json doc;
-  try {
-    doc = parse_json(text);
-  } catch (const JsonError& e) {
-    throw VectorError(file, "", std::string("invalid JSON: ") + e.what());
-  }
+  const Json doc = detail::read_json_file(file);
   const Fields root(file, doc, "");
   root.only({"format", "format_version", "generator", "cases"});
   if (root.string("format") != kManifestFormatName) {
@@ -626,11 +494,7 @@ Manifest read_manifest(const std::string& path_in, bool verify_checksums) {
     }
     if (verify_checksums) {
       const std::string cj = m.dir + "/" + e.path + "/case.json";
-      if (!fs::exists(cj)) cf.fail("path", "case.json not found at " + cj);
-      const std::string got = sha256_file_hex(cj);
-      if (got != e.case_json_sha256) {
-        cf.fail("case_json_sha256", "checksum mismatch for " + cj + ": manifest lists " + e.case_json_sha256 + ", file has " + got);
-      }
+      detail::check_listed_file_sha(cf, "path", "case_json_sha256", cj, e.case_json_sha256, "manifest lists");
     }
     m.cases.push_back(std::move(e));
   }
@@ -641,10 +505,7 @@ void write_manifest(const Manifest& m, const std::string& manifest_path) {
   Json doc = Json::object();
   doc.set("format", kManifestFormatName);
   doc.set("format_version", kFormatVersion);
-  Json gen = Json::object();
-  gen.set("name", m.generator_name);
-  gen.set("version", m.generator_version);
-  doc.set("generator", gen);
+  doc.set("generator", detail::generator_json(m.generator_name, m.generator_version));
   Json cases = Json::array();
   for (const auto& e : m.cases) {
     Json c = Json::object();
