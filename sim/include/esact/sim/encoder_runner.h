@@ -56,8 +56,8 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
   const std::vector<SplsBeat> spls_expected = expected_spls_beats(cfg, p.L, st.spls);
 
   LayerScoreboard sb(cfg, p, st.golden, &st.spls, st.sw, lopt.debug);
-  MemoryModel mem(build_layer_image(cfg, st.weights, st.x), W, lopt.mem_latency ? lopt.mem_latency : cfg.mem_latency,
-                  lopt.run.seed, lopt.run.stall_prob);
+  MemoryModel mem = make_layer_memory(st, lopt);
+  LayerMemPort port{mem, W};
   StallGen out_stall(lopt.run.seed * 7 + 3, lopt.run.stall_prob);
 
   auto ctx = std::make_unique<VerilatedContext>();
@@ -76,11 +76,7 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
   sp->cfg_valid_i = 0;
   sp->in_valid_i = 0;
   sp->out_ready_i = 0;
-  ly->cfg_valid_i = 0;
-  ly->spls_valid_i = 0;
-  ly->mem_req_ready_i = 0;
-  ly->mem_rsp_valid_i = 0;
-  ly->out_ready_i = 0;
+  hold_layer_inputs(*ly);
   for (int i = 0; i < 5; ++i) {
     edge(0);
     edge(1);
@@ -88,8 +84,7 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
   sp->rst_ni = 1;
   ly->rst_ni = 1;
 
-  const uint32_t switches = (st.sw.skip_q ? 1u : 0u) | (st.sw.skip_kv ? 2u : 0u) | (st.sw.topk_attn ? 4u : 0u) |
-                            (st.sw.reuse_attn ? 8u : 0u) | (st.sw.reuse_oproj ? 16u : 0u) | (st.sw.reuse_ffn ? 32u : 0u);
+  const uint32_t switches = layer_switch_bits(st.sw);
   bool sp_cfg_done = false, ly_cfg_done = false, error_seen = false;
   size_t next_in = 0, loaded_in = SIZE_MAX, spls_index = 0;
   uint64_t start = 0, end = 0, stop_at = UINT64_MAX;
@@ -119,20 +114,8 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
       }
       // layer: configuration, memory, results
       ly->cfg_valid_i = !ly_cfg_done;
-      ly->cfg_len_i = static_cast<uint32_t>(p.L);
-      ly->cfg_causal_i = p.causal;
-      ly->cfg_switch_i = switches;
-      ly->cfg_res1_i = static_cast<uint32_t>(st.weights.quant.res1_shift);
-      ly->cfg_res2_i = static_cast<uint32_t>(st.weights.quant.res2_shift);
-      ly->cfg_dbg_i = lopt.debug;
-      const bool req_ready = mem.req_ready();
-      ly->mem_req_ready_i = req_ready;
-      const bool rsp_valid = mem.rsp_valid(cycle);
-      ly->mem_rsp_valid_i = rsp_valid;
-      if (rsp_valid) {
-        const uint8_t* w = mem.rsp_word();
-        for (int e = 0; e < W; ++e) set_byte(ly->mem_rsp_data_i, e, w[e]);
-      }
+      drive_layer_cfg(*ly, st, switches, lopt.debug);
+      port.drive(*ly, cycle);
       const bool out_ready = !out_stall.stall();
       ly->out_ready_i = out_ready;
       // the wire: predictor output -> layer SPLS input (settled after the low-phase eval)
@@ -184,27 +167,15 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
         ++res.spls_beats;
         if (spls_index == spls_expected.size()) res.spls_done_cycle = cycle - start;
       }
-      const bool req_hs = ly->mem_req_valid_o && req_ready;
-      const uint64_t req_addr = ly->mem_req_addr_o;
-      const bool rsp_hs = rsp_valid && ly->mem_rsp_ready_o;
+      port.sample(*ly);
       if (out_ready && ly->out_valid_o) {
-        LayerBeat b;
-        b.kind = static_cast<LayerKind>(get_field(ly->out_kind_o, 0, 4));
-        b.row = static_cast<int>(get_field(ly->out_row_o, 0, 16));
-        b.col = static_cast<int>(get_field(ly->out_col_o, 0, 16));
-        for (int c = 0; c < W; ++c) b.data.push_back(static_cast<int32_t>(sign_extend(get_field(ly->out_data_o, 16 * c, 16), 16)));
-        b.cycle = cycle;
-        if (lopt.run.check && !sb.on_beat(b)) note_error(cycle);
+        if (lopt.run.check && !sb.on_beat(read_layer_beat(*ly, W, cycle))) note_error(cycle);
       }
       const bool done = ly->done_o && ly_cfg_done;
       edge(1);
       ++cycle;
-      mem.commit(cycle - 1, req_hs, req_addr, rsp_hs);
-      if (ctx->gotError() && !res.assertion_failed) {
-        res.assertion_failed = true;
-        sb.add_error("assertion", "an RTL assertion failed (see the %Error line above)", cycle);
-        note_error(cycle);
-      }
+      port.commit(cycle - 1);
+      check_rtl_assertion(*ctx, res.assertion_failed, sb, cycle, note_error);
       if (done && !error_seen) {
         end = cycle;
         break;
@@ -223,17 +194,7 @@ EncoderRunResult run_encoder_case(const LayerStimulus& st, const LayerRunOptions
   }
   res.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (lopt.run.check && !res.timed_out) sb.finish(cycle);
-  auto perf = [&](int i) { return get_field(ly->perf_o, 32 * i, 32); };
-  LayerPerf& pf = res.perf;
-  pf.total = perf(0);
-  pf.load = perf(1);
-  pf.wait_spls = perf(2);
-  pf.qkv = perf(3);
-  pf.attn = perf(4);
-  pf.oproj = perf(5);
-  pf.ffn = perf(6);
-  pf.tail = perf(7);
-  pf.mem_stall = perf(8);
+  res.perf = read_layer_perf(*ly, /*issue_counts=*/false);
   sp->final();
   ly->final();
   res.cycles = end > start ? end - start : 0;

@@ -65,6 +65,115 @@ inline uint64_t layer_watchdog(const HwConfig& cfg, const SplsParams& p, double 
   return static_cast<uint64_t>(6.0 * stretch * (double(m.total()) / pes + 400.0 * cfg.N * (cfg.H + 2))) + 20000;
 }
 
+// ---- pieces shared with the system-level runner (encoder_runner.h) ----
+
+// cfg_switch_i of esact_layer_top: one bit per LayerSwitches flag (section 22).
+inline uint32_t layer_switch_bits(const LayerSwitches& sw) {
+  return (sw.skip_q ? 1u : 0u) | (sw.skip_kv ? 2u : 0u) | (sw.topk_attn ? 4u : 0u) | (sw.reuse_attn ? 8u : 0u) |
+         (sw.reuse_oproj ? 16u : 0u) | (sw.reuse_ffn ? 32u : 0u);
+}
+
+// The memory model serving the layer image with the run's latency, seed and back-pressure.
+inline MemoryModel make_layer_memory(const LayerStimulus& st, const LayerRunOptions& lopt) {
+  return MemoryModel(build_layer_image(st.cfg, st.weights, st.x), st.cfg.mac_cols,
+                     lopt.mem_latency ? lopt.mem_latency : st.cfg.mem_latency, lopt.run.seed, lopt.run.stall_prob);
+}
+
+// The layer's input handshakes held low during reset.
+template <class Model>
+void hold_layer_inputs(Model& m) {
+  m.cfg_valid_i = 0;
+  m.spls_valid_i = 0;
+  m.mem_req_ready_i = 0;
+  m.mem_rsp_valid_i = 0;
+  m.out_ready_i = 0;
+}
+
+// The configuration beat's fields (cfg_valid_i is driven by the caller).
+template <class Model>
+void drive_layer_cfg(Model& m, const LayerStimulus& st, uint32_t switches, bool debug) {
+  m.cfg_len_i = static_cast<uint32_t>(st.params.L);
+  m.cfg_causal_i = st.params.causal;
+  m.cfg_switch_i = switches;
+  m.cfg_res1_i = static_cast<uint32_t>(st.weights.quant.res1_shift);
+  m.cfg_res2_i = static_cast<uint32_t>(st.weights.quant.res2_shift);
+  m.cfg_dbg_i = debug;
+}
+
+// The layer's memory port on a MemoryModel, once per cycle: drive() before the low-phase eval,
+// sample() after it (before the rising edge), commit() after the rising edge.
+struct LayerMemPort {
+  MemoryModel& mem;
+  int W;
+  bool req_ready = false, rsp_valid = false, req_hs = false, rsp_hs = false;
+  uint64_t req_addr = 0;
+
+  template <class Model>
+  void drive(Model& m, uint64_t cycle) {
+    req_ready = mem.req_ready();
+    m.mem_req_ready_i = req_ready;
+    rsp_valid = mem.rsp_valid(cycle);
+    m.mem_rsp_valid_i = rsp_valid;
+    if (rsp_valid) {
+      const uint8_t* w = mem.rsp_word();
+      for (int e = 0; e < W; ++e) set_byte(m.mem_rsp_data_i, e, w[e]);
+    }
+  }
+  template <class Model>
+  void sample(const Model& m) {
+    req_hs = m.mem_req_valid_o && req_ready;
+    req_addr = m.mem_req_addr_o;
+    rsp_hs = rsp_valid && m.mem_rsp_ready_o;
+  }
+  void commit(uint64_t cycle) { mem.commit(cycle, req_hs, req_addr, rsp_hs); }
+};
+
+// The result slice on the layer's output port.
+template <class Model>
+LayerBeat read_layer_beat(const Model& m, int W, uint64_t cycle) {
+  LayerBeat b;
+  b.kind = static_cast<LayerKind>(get_field(m.out_kind_o, 0, 4));
+  b.row = static_cast<int>(get_field(m.out_row_o, 0, 16));
+  b.col = static_cast<int>(get_field(m.out_col_o, 0, 16));
+  for (int c = 0; c < W; ++c) b.data.push_back(static_cast<int32_t>(sign_extend(get_field(m.out_data_o, 16 * c, 16), 16)));
+  b.cycle = cycle;
+  return b;
+}
+
+// The per-phase counters (perf_o); the issue counters only when issue_counts is set.
+template <class Model>
+LayerPerf read_layer_perf(const Model& m, bool issue_counts) {
+  auto perf = [&](int i) { return get_field(m.perf_o, 32 * i, 32); };
+  LayerPerf pf;
+  pf.total = perf(0);
+  pf.load = perf(1);
+  pf.wait_spls = perf(2);
+  pf.qkv = perf(3);
+  pf.attn = perf(4);
+  pf.oproj = perf(5);
+  pf.ffn = perf(6);
+  pf.tail = perf(7);
+  pf.mem_stall = perf(8);
+  if (issue_counts) {
+    pf.issued_qkv = perf(9);
+    pf.issued_attn = perf(10);
+    pf.issued_oproj = perf(11);
+    pf.issued_ffn = perf(12);
+  }
+  return pf;
+}
+
+// After the rising edge: a failed RTL assertion (Verilator %Error) is recorded once.
+template <class NoteError>
+void check_rtl_assertion(VerilatedContext& ctx, bool& assertion_failed, LayerScoreboard& sb, uint64_t cycle,
+                         NoteError&& note_error) {
+  if (ctx.gotError() && !assertion_failed) {
+    assertion_failed = true;
+    sb.add_error("assertion", "an RTL assertion failed (see the %Error line above)", cycle);
+    note_error(cycle);
+  }
+}
+
 template <class Model>
 LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lopt) {
   const RunOptions& opt = lopt.run;
@@ -78,8 +187,8 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   const std::vector<SplsBeat> spls_beats = esact_mode ? expected_spls_beats(cfg, p.L, st.spls) : std::vector<SplsBeat>{};
   LayerScoreboard sb(cfg, p, st.golden, esact_mode ? &st.spls : nullptr, st.sw, lopt.debug);
   res.beats_expected = sb.expected_count();
-  MemoryModel mem(build_layer_image(cfg, st.weights, st.x), W, lopt.mem_latency ? lopt.mem_latency : cfg.mem_latency,
-                  opt.seed, opt.stall_prob);
+  MemoryModel mem = make_layer_memory(st, lopt);
+  LayerMemPort port{mem, W};
 
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->fatalOnError(false);
@@ -115,11 +224,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
     ++cycle;
   };
   m->rst_ni = 0;
-  m->cfg_valid_i = 0;
-  m->spls_valid_i = 0;
-  m->mem_req_ready_i = 0;
-  m->mem_rsp_valid_i = 0;
-  m->out_ready_i = 0;
+  hold_layer_inputs(*m);
   for (int i = 0; i < 5; ++i) {
     tick();
     tock();
@@ -130,8 +235,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   bool cfg_done = false, cfg_offered = false, spls_offered = false, error_seen = false;
   size_t next_spls = 0, loaded_spls = SIZE_MAX;
   uint64_t start_cycle = 0, end_cycle = 0, stop_at = UINT64_MAX;
-  const uint32_t switches = (st.sw.skip_q ? 1u : 0u) | (st.sw.skip_kv ? 2u : 0u) | (st.sw.topk_attn ? 4u : 0u) |
-                            (st.sw.reuse_attn ? 8u : 0u) | (st.sw.reuse_oproj ? 16u : 0u) | (st.sw.reuse_ffn ? 32u : 0u);
+  const uint32_t switches = layer_switch_bits(st.sw);
   auto note_error = [&](uint64_t c) {
     if (!error_seen) {
       error_seen = true;
@@ -144,12 +248,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
       const bool cfg_valid = !cfg_done && (cfg_offered || !cfg_stall.stall());
       cfg_offered = cfg_valid;
       m->cfg_valid_i = cfg_valid;
-      m->cfg_len_i = static_cast<uint32_t>(p.L);
-      m->cfg_causal_i = p.causal;
-      m->cfg_switch_i = switches;
-      m->cfg_res1_i = static_cast<uint32_t>(st.weights.quant.res1_shift);
-      m->cfg_res2_i = static_cast<uint32_t>(st.weights.quant.res2_shift);
-      m->cfg_dbg_i = lopt.debug;
+      drive_layer_cfg(*m, st, switches, lopt.debug);
       const bool spls_valid = cfg_done && next_spls < spls_beats.size() && (spls_offered || !spls_stall.stall());
       spls_offered = spls_valid;
       m->spls_valid_i = spls_valid;
@@ -162,14 +261,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
         for (int j = 0; j < N; ++j) set_field(m->spls_mask_i, j, 1, b.mask.empty() ? 0 : b.mask[static_cast<size_t>(j)]);
         loaded_spls = next_spls;
       }
-      const bool req_ready = mem.req_ready();
-      m->mem_req_ready_i = req_ready;
-      const bool rsp_valid = mem.rsp_valid(cycle);
-      m->mem_rsp_valid_i = rsp_valid;
-      if (rsp_valid) {
-        const uint8_t* w = mem.rsp_word();
-        for (int e = 0; e < W; ++e) set_byte(m->mem_rsp_data_i, e, w[e]);
-      }
+      port.drive(*m, cycle);
       const bool out_ready = !out_stall.stall();
       m->out_ready_i = out_ready;
       tick();
@@ -182,27 +274,16 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
         ++next_spls;
         spls_offered = false;
       }
-      const bool req_hs = m->mem_req_valid_o && req_ready;
-      const uint64_t req_addr = m->mem_req_addr_o;
-      const bool rsp_hs = rsp_valid && m->mem_rsp_ready_o;
+      port.sample(*m);
       if (out_ready && m->out_valid_o) {
-        LayerBeat b;
-        b.kind = static_cast<LayerKind>(get_field(m->out_kind_o, 0, 4));
-        b.row = static_cast<int>(get_field(m->out_row_o, 0, 16));
-        b.col = static_cast<int>(get_field(m->out_col_o, 0, 16));
-        for (int c = 0; c < W; ++c) b.data.push_back(static_cast<int32_t>(sign_extend(get_field(m->out_data_o, 16 * c, 16), 16)));
-        b.cycle = cycle;
+        const LayerBeat b = read_layer_beat(*m, W, cycle);
         ++res.beats_out;
         if (opt.check && !sb.on_beat(b)) note_error(cycle);
       }
       const bool done = m->done_o && cfg_done;
       tock();
-      mem.commit(cycle - 1, req_hs, req_addr, rsp_hs);
-      if (ctx->gotError() && !res.assertion_failed) {
-        res.assertion_failed = true;
-        sb.add_error("assertion", "an RTL assertion failed (see the %Error line above)", cycle);
-        note_error(cycle);
-      }
+      port.commit(cycle - 1);
+      check_rtl_assertion(*ctx, res.assertion_failed, sb, cycle, note_error);
       if (done && !error_seen) {
         end_cycle = cycle;
         break;
@@ -223,21 +304,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   }
   const auto t1 = std::chrono::steady_clock::now();
   if (opt.check && !res.timed_out) sb.finish(cycle);
-  auto perf = [&](int i) { return get_field(m->perf_o, 32 * i, 32); };
-  LayerPerf& pf = res.perf;
-  pf.total = perf(0);
-  pf.load = perf(1);
-  pf.wait_spls = perf(2);
-  pf.qkv = perf(3);
-  pf.attn = perf(4);
-  pf.oproj = perf(5);
-  pf.ffn = perf(6);
-  pf.tail = perf(7);
-  pf.mem_stall = perf(8);
-  pf.issued_qkv = perf(9);
-  pf.issued_attn = perf(10);
-  pf.issued_oproj = perf(11);
-  pf.issued_ffn = perf(12);
+  res.perf = read_layer_perf(*m, /*issue_counts=*/true);
   m->final();
 #if ESACT_TRACE
   if (tfp) tfp->close();
