@@ -231,6 +231,23 @@ int residual_shift(double branch_max, double s_x) {
   return s;
 }
 
+
+// A residual branch (output projection, FFN down): the linear layer with its input scales folded
+// into its rows, the residual shift for the skip operand at s_x, the per-channel requant of the
+// accumulator to the INT16 branch at s_x / 2^shift, and the bias. Returns the branch scale.
+double quantize_residual_branch(const LinearWeights& linear, const std::vector<double>& in_scale, double branch_max,
+                                double s_x, const std::string& what, TensorI8* w, std::vector<int32_t>* bias,
+                                RequantSet* requant, int* shift) {
+  QuantMatrix m = quantize_linear(linear, &in_scale);
+  *shift = residual_shift(branch_max, s_x);
+  const double s_branch = s_x / std::ldexp(1.0, *shift);
+  std::vector<Requant> r;
+  for (size_t c = 0; c < m.scale.size(); ++c) r.push_back(rq(m.scale[c] / s_branch, what));
+  *requant = RequantSet(r);
+  *bias = quantize_bias(linear.bias, m.scale, what);
+  *w = std::move(m.w);
+  return s_branch;
+}
 }  // namespace
 
 CalibrationStats calibrate(const BertWeights& weights, const std::vector<Encoding>& encodings, unsigned threads) {
@@ -364,14 +381,8 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
     lq.av = RequantSet(rq_av);
 
     // Output projection: s_a folded into W_O's rows; branch at s_x / 2^res1.
-    QuantMatrix wo = quantize_linear(src.attention_output, &s_a);
-    lq.res1_shift = residual_shift(st.oproj, s_x);
-    const double s_b1 = s_x / std::ldexp(1.0, lq.res1_shift);
-    std::vector<Requant> rq_o;
-    for (int c = 0; c < D; ++c) rq_o.push_back(rq(wo.scale[static_cast<size_t>(c)] / s_b1, tag + " oproj"));
-    lq.oproj = RequantSet(rq_o);
-    lw.bo = quantize_bias(src.attention_output.bias, wo.scale, tag + " attention_output");
-    lw.wo = std::move(wo.w);
+    const double s_b1 = quantize_residual_branch(src.attention_output, s_a, st.oproj, s_x, tag + " oproj", &lw.wo,
+                                                 &lw.bo, &lq.oproj, &lq.res1_shift);
 
     // LayerNorm 1.
     const double s_h1 = i8_scale(st.ln1, 1e-3);
@@ -405,14 +416,8 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
       rq_g.push_back(rq(std::ldexp(1.0, -kGeluOutFrac) / s_g[uf], tag + " gelu"));
     }
     lq.gelu = RequantSet(rq_g);
-    QuantMatrix w2 = quantize_linear(src.output, &s_g);
-    lq.res2_shift = residual_shift(st.ffn_down, s_h1);
-    const double s_b2 = s_h1 / std::ldexp(1.0, lq.res2_shift);
-    std::vector<Requant> rq_d;
-    for (int c = 0; c < D; ++c) rq_d.push_back(rq(w2.scale[static_cast<size_t>(c)] / s_b2, tag + " down"));
-    lq.down = RequantSet(rq_d);
-    lw.b2 = quantize_bias(src.output.bias, w2.scale, tag + " output");
-    lw.w2 = std::move(w2.w);
+    const double s_b2 = quantize_residual_branch(src.output, s_g, st.ffn_down, s_h1, tag + " down", &lw.w2, &lw.b2,
+                                                 &lq.down, &lq.res2_shift);
 
     // LayerNorm 2 -> layer output (the next layer's input scale).
     const double s_out = i8_scale(st.ln2, 1e-3);
