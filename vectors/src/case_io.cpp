@@ -140,6 +140,17 @@ Json generator_json(const std::string& name, const std::string& version) {
   return g;
 }
 
+void set_origin_fields(Json& doc, uint64_t seed, const std::string& generator_name,
+                       const std::string& generator_version, const Json& provenance,
+                       const std::vector<std::string>& tags) {
+  doc.set("seed", Json(static_cast<unsigned long long>(seed)));
+  doc.set("generator", generator_json(generator_name, generator_version));
+  doc.set("provenance", provenance);
+  Json t = Json::array();
+  for (const auto& tag : tags) t.push_back(tag);
+  doc.set("tags", t);
+}
+
 Json shape_json(const std::vector<int64_t>& shape) {
   Json a = Json::array();
   for (int64_t d : shape) a.push_back(Json(static_cast<long long>(d)));

@@ -69,6 +69,10 @@ void make_directory(const std::string& dir);
 
 // {"name": ..., "version": ...}
 Json generator_json(const std::string& name, const std::string& version);
+// Where a case comes from, in the order every case.json has it: seed, generator, provenance, tags.
+void set_origin_fields(Json& doc, uint64_t seed, const std::string& generator_name,
+                       const std::string& generator_version, const Json& provenance,
+                       const std::vector<std::string>& tags);
 
 // The JSON array of a shape.
 Json shape_json(const std::vector<int64_t>& shape);

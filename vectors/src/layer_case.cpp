@@ -404,12 +404,7 @@ std::string write_layer_case(const LayerCase& c, const std::string& case_dir) {
   Json sw = Json::object();
   for (int i = 0; i < 6; ++i) sw.set(kSwitchNames[i], switch_at(c.sw, i));
   doc.set("switches", sw);
-  doc.set("seed", Json(static_cast<unsigned long long>(c.seed)));
-  doc.set("generator", detail::generator_json(c.generator_name, c.generator_version));
-  doc.set("provenance", c.provenance);
-  Json tags = Json::array();
-  for (const auto& t : c.tags) tags.push_back(t);
-  doc.set("tags", tags);
+  detail::set_origin_fields(doc, c.seed, c.generator_name, c.generator_version, c.provenance, c.tags);
   Json wj = Json::object();
   wj.set("path", c.weights_path);
   wj.set("sha256", c.weights_sha256);

@@ -231,12 +231,7 @@ Json case_json_from(const SplsCase& c, const std::vector<Encoded>& tensors) {
   if (c.rho_milli) params.set("rho_milli", *c.rho_milli);
   if (c.tau_milli) params.set("tau_milli", *c.tau_milli);
   doc.set("params", params);
-  doc.set("seed", Json(static_cast<unsigned long long>(c.seed)));
-  doc.set("generator", detail::generator_json(c.generator_name, c.generator_version));
-  doc.set("provenance", c.provenance);
-  Json tags = Json::array();
-  for (const auto& t : c.tags) tags.push_back(t);
-  doc.set("tags", tags);
+  detail::set_origin_fields(doc, c.seed, c.generator_name, c.generator_version, c.provenance, c.tags);
   Json tj = Json::object();
   for (const auto& e : tensors) tj.set(e.name, detail::tensor_entry_json(e));
   doc.set("tensors", tj);
