@@ -48,8 +48,8 @@ module esact_gelu
                    valid_i && !ready_o |=> valid_i && $stable(x_i) && $stable(tag_i));
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    valid_o && !ready_i |=> valid_o && $stable(g_o) && $stable(tag_o));
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
+  cov_in_hs: cover property (@(posedge clk_i) disable iff (!rst_ni) valid_i && ready_o);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) valid_o && !ready_i);
 `endif
 
 endmodule

@@ -1302,17 +1302,17 @@ module esact_layer_top
   // a QK^T tile row always has a softmax unit waiting for it
   assert property (@(posedge clk_i) disable iff (!rst_ni) arr_hs |-> tn_q != '0);
 
-  cover property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) spls_wait);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) run_phase && uses_mem && !rsp_valid);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhSmx);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhXv);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhDown);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhTail);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhDone);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ts_q == TsUnion && tn_q == NSlotW'(Rows));
-  cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhUp && ts_q == TsRun && !hazard_ok);
+  cov_mem_req_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  cov_spls_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) spls_wait);
+  cov_mem_starved: cover property (@(posedge clk_i) disable iff (!rst_ni) run_phase && uses_mem && !rsp_valid);
+  cov_ph_smx: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhSmx);
+  cov_ph_xv: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhXv);
+  cov_ph_down: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhDown);
+  cov_ph_tail: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhTail);
+  cov_ph_done: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhDone);
+  cov_union_all_slots: cover property (@(posedge clk_i) disable iff (!rst_ni) ts_q == TsUnion && tn_q == NSlotW'(Rows));
+  cov_up_hazard_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhUp && ts_q == TsRun && !hazard_ok);
 `endif
 
 endmodule

@@ -229,9 +229,9 @@ module esact_layernorm
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    out_valid_o && !out_ready_i |=> out_valid_o && $stable(out_beat_o));
   assert property (@(posedge clk_i) disable iff (!rst_ni) state_q == SDiv |-> sigma_q != '0);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SSqrt);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  cov_sqrt: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SSqrt);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  cov_in_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
 `endif
 
 endmodule

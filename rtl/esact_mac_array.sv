@@ -108,9 +108,9 @@ module esact_mac_array
                    in_valid_i && !in_ready_o |=> in_valid_i && $stable(in_a_i) && $stable(in_b_i));
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    out_valid_o && !out_ready_i |=> out_valid_o && $stable(out_row_o) && $stable(out_tag_o));
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && in_first_i && in_last_i);
+  cov_in_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) in_valid_i && !in_ready_o);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  cov_single_beat: cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && in_first_i && in_last_i);
 `endif
 
 endmodule

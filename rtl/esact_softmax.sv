@@ -200,10 +200,10 @@ module esact_softmax
   // the sum is at least 2^15 (the maximum contributes 2^15) and at most 2^15 * Lanes * MaxBeats
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    state_q == SDiv |-> sum_q >= 32'd32768);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SDiv);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SSum && !any_q);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
-  cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && in_last_i);
+  cov_div: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SDiv);
+  cov_sum_none_kept: cover property (@(posedge clk_i) disable iff (!rst_ni) state_q == SSum && !any_q);
+  cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
+  cov_row_end: cover property (@(posedge clk_i) disable iff (!rst_ni) in_hs && in_last_i);
 `endif
 
 endmodule

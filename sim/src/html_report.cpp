@@ -256,10 +256,104 @@ std::string bar(double pct, const char* colour) {
   return o.str();
 }
 
+// ---- encoder-layer cases (kind "layer") ----
+constexpr PhaseStyle kLayerPhases[] = {
+    {"load", "load X", "#8da0cb"},        {"wait_spls", "wait for SPLS", "#bbbbbb"},
+    {"qkv", "Q/K/V projection", "#66c2a5"}, {"attention", "attention", "#fc8d62"},
+    {"oproj", "output projection", "#e78ac3"}, {"ffn", "FFN", "#a6d854"},
+    {"ln2_tail", "LayerNorm 2 tail", "#ffd92f"},
+};
+constexpr const char* kLayerUtilPhases[] = {"qkv", "attention", "oproj", "ffn"};
+
+std::string layer_label(const Json& c, bool multi_seed) {
+  const Json* l = c.find("layer");
+  return run_label(c, multi_seed) + (l ? " (" + str_or(*l, "mode") + ")" : "");
+}
+
+// Stacked bars: the RTL's cycles per phase of every layer case.
+std::string layer_phase_chart(const Json::Array& cases, bool multi_seed) {
+  double max_c = 1;
+  for (const auto& c : cases) max_c = std::max(max_c, num_at(c, {"cycles"}));
+  const int label_w = 260, bar_w = 560, row_h = 16;
+  const int h = static_cast<int>(cases.size()) * row_h + 40;
+  std::ostringstream o;
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << label_w + bar_w + 140 << "' height='" << h
+    << "' font-family='sans-serif' font-size='11'>\n";
+  int y = 4;
+  for (const auto& c : cases) {
+    o << "<text x='" << label_w - 4 << "' y='" << y + 11 << "' text-anchor='end'>" << esc(layer_label(c, multi_seed))
+      << "</text>\n";
+    double x = label_w;
+    for (const auto& p : kLayerPhases) {
+      const double v = num_at(c, {"layer", "phases", p.key, "cycles"});
+      const double w = v / max_c * bar_w;
+      if (w > 0)
+        o << "<rect x='" << fmt("%.1f", x) << "' y='" << y << "' width='" << fmt("%.1f", w) << "' height='"
+          << row_h - 3 << "' fill='" << p.colour << "'><title>" << esc(str_or(c, "name")) << ": " << p.label << " "
+          << static_cast<long long>(v) << " cycles</title></rect>\n";
+      x += w;
+    }
+    const std::string verdict = str_or(c, "verdict");
+    o << "<text x='" << fmt("%.1f", x + 6) << "' y='" << y + 11 << "'"
+      << (verdict == "pass" ? "" : " fill='#c00' font-weight='bold'") << ">"
+      << static_cast<long long>(num_at(c, {"cycles"})) << (verdict == "pass" ? "" : " " + verdict) << "</text>\n";
+    y += row_h;
+  }
+  int lx = 8;
+  for (const auto& p : kLayerPhases) {
+    o << "<rect x='" << lx << "' y='" << y + 8 << "' width='10' height='10' fill='" << p.colour << "'/><text x='"
+      << lx + 14 << "' y='" << y + 17 << "'>" << p.label << "</text>\n";
+    lx += 30 + static_cast<int>(std::string(p.label).size()) * 6;
+  }
+  o << "</svg>\n";
+  return o.str();
+}
+
+// Per layer case: the PE utilisation of the whole run (executed MACs / (cycles x PEs)) and of
+// each compute phase.
+std::string layer_util_chart(const Json::Array& cases, bool multi_seed) {
+  const int label_w = 260, bar_w = 400, bar_h = 5;
+  const int row_h = bar_h * 5 + 6;
+  const int h = static_cast<int>(cases.size()) * row_h + 30;
+  std::ostringstream o;
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << label_w + bar_w + 200 << "' height='" << h
+    << "' font-family='sans-serif' font-size='11'>\n";
+  int y = 4;
+  for (const auto& c : cases) {
+    o << "<text x='" << label_w - 4 << "' y='" << y + 15 << "' text-anchor='end'>" << esc(layer_label(c, multi_seed))
+      << "</text>\n<rect x='" << label_w << "' y='" << y << "' width='" << bar_w << "' height='" << bar_h * 5
+      << "' fill='#eee'/>\n";
+    const double total = num_at(c, {"layer", "pe_utilisation"});
+    o << "<rect x='" << label_w << "' y='" << y << "' width='" << fmt("%.1f", total * bar_w) << "' height='" << bar_h
+      << "' fill='#4c72b0'><title>whole layer " << fmt("%.1f", 100 * total) << "%</title></rect>\n";
+    int k = 1;
+    for (const char* ph : kLayerUtilPhases) {
+      const double u = num_at(c, {"layer", "phases", ph, "pe_utilisation"});
+      const char* colour = "#999";
+      for (const auto& p : kLayerPhases)
+        if (std::string(p.key) == ph) colour = p.colour;
+      o << "<rect x='" << label_w << "' y='" << y + k * bar_h << "' width='" << fmt("%.1f", u * bar_w) << "' height='"
+        << bar_h << "' fill='" << colour << "'><title>" << ph << " " << fmt("%.1f", 100 * u) << "%</title></rect>\n";
+      ++k;
+    }
+    o << "<text x='" << label_w + bar_w + 6 << "' y='" << y + 15 << "'>" << fmt("%.0f%%", 100 * total) << " whole, "
+      << "qkv " << fmt("%.0f%%", 100 * num_at(c, {"layer", "phases", "qkv", "pe_utilisation"})) << ", ffn "
+      << fmt("%.0f%%", 100 * num_at(c, {"layer", "phases", "ffn", "pe_utilisation"})) << "</text>\n";
+    y += row_h;
+  }
+  o << "<rect x='" << label_w << "' y='" << y + 6 << "' width='10' height='10' fill='#4c72b0'/><text x='"
+    << label_w + 14 << "' y='" << y + 15 << "'>whole layer; then per phase: qkv, attention, oproj, ffn "
+    << "(executed MACs / (cycles x PEs))</text>\n</svg>\n";
+  return o.str();
+}
+
 }  // namespace
 
 std::string html_report(const Json& report, int max_case_figures) {
-  const Json::Array& cases = report.find("cases")->as_array();
+  // SPLS runs get the SPLS table, charts and heatmaps; encoder-layer runs a section of their own
+  Json::Array cases, layer_cases;
+  for (const auto& c : report.find("cases")->as_array())
+    (str_or(c, "kind", "spls") == "layer" ? layer_cases : cases).push_back(c);
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>esact-sim report</title>\n<style>"
        "body{font-family:sans-serif;margin:1.5em;max-width:1200px}table{border-collapse:collapse}"
@@ -308,7 +402,7 @@ std::string html_report(const Json& report, int max_case_figures) {
   }
 
   // per-case table
-  o << "<h2>Cases</h2>\n<table><tr><th>case</th><th>config</th><th>seed</th><th>verdict</th><th>cycles</th>"
+  o << "<h2>SPLS cases</h2>\n<table><tr><th>case</th><th>config</th><th>seed</th><th>verdict</th><th>cycles</th>"
        "<th>bound</th><th>ratio</th><th>load X</th><th>project</th><th>heads</th><th>vote</th><th>array busy</th>"
        "<th>followers</th><th>MAC red.</th><th>kcyc/s</th></tr>\n";
   for (const auto& c : cases) {
@@ -334,8 +428,51 @@ std::string html_report(const Json& report, int max_case_figures) {
   o << "</table>\n";
 
   const bool multi_seed = report.find("seeds") && report.find("seeds")->is_int() && report.find("seeds")->as_int() > 1;
-  o << "<h2>Cycles by phase</h2>\n" << phase_chart(cases, multi_seed);
-  o << "<h2>PE utilisation</h2>\n" << utilisation_chart(cases, multi_seed);
+  if (!cases.empty()) {
+    o << "<h2>Cycles by phase</h2>\n" << phase_chart(cases, multi_seed);
+    o << "<h2>PE utilisation</h2>\n" << utilisation_chart(cases, multi_seed);
+  }
+
+  if (!layer_cases.empty()) {
+    o << "<h2>Encoder-layer cases</h2>\n<table><tr><th>case</th><th>config</th><th>mode</th><th>seed</th>"
+         "<th>verdict</th><th>cycles</th>";
+    for (const auto& p : kLayerPhases) o << "<th>" << p.key << "</th>";
+    o << "<th>PE util.</th><th>MAC red.</th><th>kcyc/s</th></tr>\n";
+    for (const auto& c : layer_cases) {
+      const std::string v = str_or(c, "verdict");
+      const Json* l = c.find("layer");
+      o << "<tr><td>" << esc(str_or(c, "name")) << "</td><td>" << esc(str_or(c, "config")) << "</td><td>"
+        << esc(l ? str_or(*l, "mode") : "") << "</td><td>" << static_cast<long long>(num_at(c, {"seed"})) << "</td><td"
+        << (v == "pass" ? "" : " class='fail'") << ">" << v << "</td><td>" << static_cast<long long>(num_at(c, {"cycles"}))
+        << "</td>";
+      for (const auto& p : kLayerPhases)
+        o << "<td>" << static_cast<long long>(num_at(c, {"layer", "phases", p.key, "cycles"})) << "</td>";
+      o << "<td>" << fmt("%.1f%%", 100 * num_at(c, {"layer", "pe_utilisation"})) << "</td><td>"
+        << fmt("%.1f%%", 100 * num_at(c, {"layer", "mac_reduction"})) << "</td><td>"
+        << fmt("%.0f", num_at(c, {"sim_cycles_per_second"}) / 1e3) << "</td></tr>\n";
+      if (v != "pass") {
+        std::string why = str_or(c, "error");
+        if (const Json* mm = c.find("mismatches"); why.empty() && mm && mm->is_array() && !mm->as_array().empty())
+          why = str_or(mm->as_array().front(), "message");
+        o << "<tr><td colspan='16' class='fail'>" << esc(why) << "<br><code>" << esc(str_or(c, "repro"))
+          << "</code></td></tr>\n";
+      }
+    }
+    o << "</table>\n";
+    if (const Json* pairs = report.find("dense_vs_esact"); pairs && pairs->is_array() && !pairs->as_array().empty()) {
+      o << "<h3>Dense vs ESACT</h3>\n<table><tr><th>dense</th><th>ESACT</th><th>config</th><th>dense cycles</th>"
+           "<th>ESACT cycles</th><th>speedup</th><th>cycles / dense</th><th>MACs / dense</th></tr>\n";
+      for (const auto& p : pairs->as_array())
+        o << "<tr><td>" << esc(str_or(p, "dense")) << "</td><td>" << esc(str_or(p, "esact")) << "</td><td>"
+          << esc(str_or(p, "config")) << "</td><td>" << static_cast<long long>(num_at(p, {"dense_cycles"}))
+          << "</td><td>" << static_cast<long long>(num_at(p, {"esact_cycles"})) << "</td><td>"
+          << fmt("%.2fx", num_at(p, {"speedup"})) << "</td><td>" << fmt("%.3f", num_at(p, {"cycle_ratio"}))
+          << "</td><td>" << fmt("%.3f", num_at(p, {"mac_ratio"})) << "</td></tr>\n";
+      o << "</table>\n";
+    }
+    o << "<h3>Layer cycles by phase</h3>\n" << layer_phase_chart(layer_cases, multi_seed);
+    o << "<h3>Layer PE utilisation</h3>\n" << layer_util_chart(layer_cases, multi_seed);
+  }
 
   // heatmaps: failing runs first, then the rest, one figure set per case directory
   o << "<h2>Predicted vs exact attention, representatives</h2>\n<p>Mask cells: <span style='color:#1b4f72'>"

@@ -8,7 +8,31 @@
 
 namespace esact::sim {
 
+namespace {
+// As spls_runner_for: a run that asks for a waveform takes the traced model, every other run the
+// untraced twin (Vlayer_<cfg>_nt, built when tracing is compiled in), so tracing costs no speed.
+template <class Traced, class Plain>
+LayerRunResult run_layer_traced_or_plain(const LayerStimulus& st, const LayerRunOptions& o) {
+  if (o.run.trace_file.empty()) return run_layer_case<Plain>(st, o);
+  return run_layer_case<Traced>(st, o);
+}
+}  // namespace
+
+#if ESACT_TRACE
+#define ESACT_LAYER_PLAIN(cfg) Vlayer_##cfg##_nt
+#else
+#define ESACT_LAYER_PLAIN(cfg) Vlayer_##cfg
+#endif
+
 LayerRunFn layer_runner_for(const std::string& config) {
+#define ESACT_LAYER_MODEL(cfg) \
+  if (config == #cfg) return &run_layer_traced_or_plain<Vlayer_##cfg, ESACT_LAYER_PLAIN(cfg)>;
+#include "esact/layer_models.inc"
+#undef ESACT_LAYER_MODEL
+  return nullptr;
+}
+
+LayerRunFn layer_traced_runner_for(const std::string& config) {
 #define ESACT_LAYER_MODEL(cfg) \
   if (config == #cfg) return &run_layer_case<Vlayer_##cfg>;
 #include "esact/layer_models.inc"

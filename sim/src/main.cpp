@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "esact/sim/coverage.h"
 #include "esact/sim/models.h"
 #include "esact/sim/report.h"
+#include "esact/vectors/layer_case.h"
 #include "esact/vectors/sha256.h"
 #include "esact/vectors/spls_case.h"
 
@@ -43,7 +45,9 @@ const char* kUsage = R"(usage: esact-sim [options]
        esact-sim merge REPORT.json... --report FILE [--junit FILE] [--html FILE] [--coverage-out FILE]
        esact-sim html REPORT.json -o FILE.html
 
-Runs SPLS vector cases on the Verilated RTL and compares every output with the golden model.
+Runs vector cases on the Verilated RTL and compares every output with the golden model: SPLS
+cases on esact_spls_top, encoder-layer cases (kind "layer") on esact_layer_top, after the SPLS
+cases, each with its per-phase cycles, PE utilisation and dense-vs-ESACT speedup in the report.
 
 Cases:
   --vectors PATH      a case directory, a manifest.json, a directory holding one, or a regression
@@ -61,6 +65,10 @@ Stimulus:
   --seed N            seed of the random back-pressure and of Verilator's reset values (default 1)
   --seeds N           random-seed mode: run every case with seeds seed .. seed+N-1, with random
                       stalls (default --stall-prob 0.3) and randomised reset values (--rand-reset 2)
+  --back-to-back N    run up to N consecutive SPLS runs of one configuration back to back on one
+                      model instance, each configuration offered while the unit is still busy
+                      with the previous sequence (1..1000; default 1: a fresh instance per case);
+                      a chain is one run of the report, named after its first case
   --stall-prob P      per-cycle stall probability on every stream, 0 <= P < 1 (default 0)
   --no-stalls         same as --stall-prob 0
   --rand-reset R      initial values of unreset state: 0 zeros, 1 ones, 2 random (default 0)
@@ -71,7 +79,8 @@ Stimulus:
   --max-wall S        stop the whole run after S seconds; the report is marked incomplete
 Checking and output:
   --no-check          performance run: count output beats, do not compare them
-  -t, --trace[=FILE]  write a waveform (%s; default FILE: <case>.%s; one run only)
+  -t, --trace[=FILE]  write a waveform (%s; default FILE: <case>.%s; one run only, SPLS or
+                      layer case)
   --trace-start N     first cycle to trace (default 0)
   --trace-end N       last cycle to trace (default: end of run)
   --trace-on-fail[=DIR]  re-run each failing case with a waveform of the cycles around its first
@@ -83,8 +92,9 @@ Checking and output:
   --html FILE         write the HTML report (charts and heatmaps)
   --progress, --no-progress  progress line on stderr (default: on when stderr is a terminal)
   -q, --quiet         no per-case table, only the summary
-  --plant-mismatch B  test hook: corrupt the expected value of output beat B, so the run fails
-                      there as it would on an RTL bug (docs/debugging.md)
+  --plant-mismatch B  test hook: corrupt the expected value of output beat B of each SPLS case, so
+                      the run fails there as it would on an RTL bug (docs/debugging.md); layer
+                      cases are not affected
   -v, --verbose       print every mismatch (default: the first 5 per case) and the cycle phases
   -h, --help          this text
 
@@ -210,7 +220,32 @@ struct Run {
   CaseRef ref;
   uint64_t seed = 1;
   int64_t index = 0;
+  std::vector<CaseRef> follow;  // --back-to-back: cases run after this one on the same model instance
 };
+
+// The parts of a layer run the regression loop shares with SPLS runs (verdict, cycles, errors,
+// waveform, coverage); the layer's own counters go to CaseReport::layer.
+RunResult as_run_result(const LayerRunResult& l) {
+  RunResult r;
+  r.pass = l.pass;
+  r.timed_out = l.timed_out;
+  r.assertion_failed = l.assertion_failed;
+  r.cycles = l.cycles;
+  r.total_cycles = l.total_cycles;
+  r.first_error_cycle = l.first_error_cycle;
+  r.max_cycles = l.max_cycles;
+  r.wall_seconds = l.wall_seconds;
+  r.beats_out = l.beats_out;
+  r.beats_expected = l.beats_expected;
+  r.mismatches = l.mismatches;
+  r.trace_file = l.trace_file;
+  r.trace_first_cycle = l.trace_first_cycle;
+  r.trace_last_cycle = l.trace_last_cycle;
+  r.traced_cycles = l.traced_cycles;
+  r.interrupted = l.interrupted;
+  r.coverage_file = l.coverage_file;
+  return r;
+}
 
 int merge_main(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> inputs;
@@ -309,7 +344,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   ShardSpec shard;
   bool shard_auto = false;
   bool stall_given = false, rand_reset_given = false;
-  uint64_t seeds = 1, max_wall = 0;
+  uint64_t seeds = 1, max_wall = 0, back_to_back = 1;
   int verilator_seed = 0;
   RunOptions opt;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -373,6 +408,8 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       opt.seed = parse_u64(a, need());
     } else if (a == "--seeds") {
       seeds = parse_ranged(a, need(), 1, 1000000);
+    } else if (a == "--back-to-back") {
+      back_to_back = parse_ranged(a, need(), 1, 1000);
     } else if (a == "--stall-prob") {
       opt.stall_prob = parse_prob(a, need());
       stall_given = true;
@@ -443,6 +480,10 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   for (const auto& f : {report_file, junit_file, html_file})
     if (!f.empty() && is_dir(f)) usage_error("output file '" + f + "' is a directory");
   if (trace_on_fail && !is_dir(fail_trace_dir)) usage_error("option --trace-on-fail: '" + fail_trace_dir + "' is not a directory");
+  if (opt.plant_mismatch >= 0 && kind_filter == "layer")
+    usage_error("option --plant-mismatch: applies to SPLS cases only (not with --kind layer)");
+  if (back_to_back > 1 && kind_filter == "layer")
+    usage_error("option --back-to-back: layer cases never run back to back (drop --kind layer or --back-to-back)");
   if (seeds > 1) {  // random-seed mode: random stalls and random reset values unless told otherwise
     if (!stall_given) opt.stall_prob = 0.3;
     if (!rand_reset_given) opt.rand_reset = 2;
@@ -466,9 +507,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     std::fprintf(stderr, "esact-sim: %s\n", e.what());
     return 2;
   }
-  std::vector<Run> runs;
-  std::vector<CaseRef> layer_refs;
-  vectors::Sha256 digest;
+  std::vector<Run> spls_runs, layer_runs;
   for (const auto& c : all) {
     if (!config_filter.empty() && !c.config.empty() && c.config != config_filter) continue;
     if (!name_filter.empty() && c.name.find(name_filter) == std::string::npos) continue;
@@ -478,20 +517,31 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       if (!has) continue;
     }
     if (!kind_filter.empty() && c.kind != kind_filter) continue;
-    if (c.kind == "layer") {  // encoder-layer cases run after the SPLS cases (run_layer_regression)
-      layer_refs.push_back(c);
-      continue;
-    }
-    for (uint64_t s = 0; s < seeds; ++s) {
-      Run r{c, opt.seed + s, static_cast<int64_t>(runs.size())};
-      digest.update(c.name + "\t" + c.config + "\t" + std::to_string(r.seed) + "\n");
+    // encoder-layer cases (kind "layer") run after the SPLS cases, never back to back
+    for (uint64_t s = 0; s < seeds; ++s) (c.kind == "layer" ? layer_runs : spls_runs).push_back(Run{c, opt.seed + s, 0, {}});
+  }
+  // --back-to-back N: consecutive SPLS runs of one configuration form chains of up to N, each run
+  // on one model instance; a chain is one run of the selection (so shards still partition it).
+  std::vector<Run> runs;
+  for (auto& r : spls_runs) {
+    if (back_to_back > 1 && !runs.empty() && runs.back().follow.size() + 1 < back_to_back &&
+        runs.back().ref.config == r.ref.config)
+      runs.back().follow.push_back(r.ref);
+    else
       runs.push_back(std::move(r));
-    }
+  }
+  for (auto& r : layer_runs) runs.push_back(std::move(r));
+  vectors::Sha256 digest;
+  if (back_to_back > 1) digest.update("back-to-back " + std::to_string(back_to_back) + "\n");
+  for (size_t i = 0; i < runs.size(); ++i) {
+    Run& r = runs[i];
+    r.index = static_cast<int64_t>(i);
+    digest.update(r.ref.name + "\t" + r.ref.config + "\t" + std::to_string(r.seed) + "\n");
+    for (const auto& f : r.follow) digest.update("+" + f.name + "\n");
   }
   const size_t runs_total = runs.size();
   runs = shard_slice(runs, shard.index, shard.count);
-  layer_refs = shard_slice(layer_refs, shard.index, shard.count);
-  if (runs.empty() && layer_refs.empty()) {
+  if (runs.empty()) {
     std::fprintf(stderr, "esact-sim: no case selected from %s%s\n", vectors_path.c_str(),
                  shard.count > 1 ? (" in shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count)).c_str() : "");
     return 2;
@@ -539,29 +589,88 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     progress.update(reports.size(), passed, failed, ref.name);
     CaseReport rep;
     rep.ref = ref;
+    rep.kind = ref.kind == "layer" ? "layer" : "spls";
+    rep.back_to_back = run_item.follow;
     rep.index = run_item.index;
     rep.seed = run_item.seed;
     rep.stall_prob = opt.stall_prob;
     rep.rand_reset = opt.rand_reset;
     rep.verilator_seed = verilator_seed ? verilator_seed : static_cast<int>(run_item.seed % 2147483646u) + 1;
     SplsStimulus st;
+    std::vector<SplsStimulus> follow_st;
+    LayerStimulus lst;
     try {
-      materialize_case(ref);
-      std::string drift;
-      st = load_stimulus(ref, nullptr, &drift);
-      rep.loaded = true;
-      rep.cfg = st.cfg;
-      rep.params = st.params;
-      rep.counters = st.golden.counters;
-      if (!drift.empty()) rep.error = ref.dir + ": golden model and stored expectation differ: " + drift;
+      if (rep.kind == "layer") {
+        std::string drift;
+        lst = load_layer_stimulus(ref.dir, &drift);
+        rep.loaded = true;
+        rep.cfg = lst.cfg;
+        rep.params = lst.params;
+        rep.layer.mode = vectors::switches_name(lst.sw);
+        rep.layer.executed = lst.golden.executed;
+        rep.layer.dense = lst.golden.dense;
+        rep.layer.pes = lst.cfg.mac_rows * lst.cfg.mac_cols;
+        // dense and ESACT cases of the same input, weights and params pair up for the speedup
+        rep.layer.pair_key =
+            lst.cfg.name + "/" + std::to_string(lst.params.L) + (lst.params.causal ? "c/" : "/") +
+            vectors::sha256_hex(reinterpret_cast<const char*>(lst.x.data.data()), lst.x.data.size()) + "/" +
+            vectors::sha256_hex(reinterpret_cast<const char*>(lst.weights.wo.data.data()), lst.weights.wo.data.size());
+        if (!drift.empty()) rep.error = ref.dir + ": golden model and stored expectation differ: " + drift;
+      } else {
+        materialize_case(ref);
+        std::string drift;
+        st = load_stimulus(ref, nullptr, &drift);
+        rep.loaded = true;
+        rep.cfg = st.cfg;
+        rep.params = st.params;
+        rep.counters = st.golden.counters;
+        rep.chain_rows = st.params.L;
+        if (!drift.empty()) rep.error = ref.dir + ": golden model and stored expectation differ: " + drift;
+        for (const CaseRef& f : run_item.follow) {  // the chain's further sequences
+          if (!rep.error.empty()) break;
+          materialize_case(f);
+          follow_st.push_back(load_stimulus(f, nullptr, &drift));
+          const SplsCounters& fc = follow_st.back().golden.counters;
+          rep.counters.pred_pairs += fc.pred_pairs;
+          rep.counters.head_followers += fc.head_followers;
+          rep.counters.token_followers += fc.token_followers;
+          rep.counters.kv_rows_skipped += fc.kv_rows_skipped;
+          for (auto [to, from] : {std::pair{&rep.counters.dense, &fc.dense}, std::pair{&rep.counters.executed, &fc.executed}}) {
+            to->q += from->q;
+            to->kv += from->kv;
+            to->qk += from->qk;
+            to->av += from->av;
+            to->oproj += from->oproj;
+            to->ffn += from->ffn;
+          }
+          rep.chain_rows += follow_st.back().params.L;
+          if (!drift.empty()) rep.error = f.dir + ": golden model and stored expectation differ: " + drift;
+        }
+      }
     } catch (const std::exception& e) {
       rep.error = e.what();
       ++input_errors;
     }
     const std::string tag = ref.name + (seeds > 1 ? "_s" + std::to_string(run_item.seed) : "");
     {
-      std::string r = shell_quote(argv0) + " --vectors " + shell_quote(ref.dir) + " --seed " +
-                      std::to_string(run_item.seed) + " --stall-prob " + format_prob(opt.stall_prob);
+      std::string r = shell_quote(argv0);
+      if (run_item.follow.empty()) {
+        r += " --vectors " + shell_quote(ref.dir);
+      } else {  // a chain: the same selection, sliced down to this one run
+        r += " --vectors " + shell_quote(vectors_path);
+        if (!is_dir(vectors_path) && vectors_path.size() > 5 &&
+            vectors_path.compare(vectors_path.size() - 5, 5, ".json") != 0)  // a regression list
+          r += " --work-dir " + shell_quote(work_dir);
+        if (!config_filter.empty()) r += " --config " + shell_quote(config_filter);
+        if (!name_filter.empty()) r += " --filter " + shell_quote(name_filter);
+        if (!tag_filter.empty()) r += " --tag " + shell_quote(tag_filter);
+        if (!kind_filter.empty()) r += " --kind " + kind_filter;
+        if (seeds > 1) r += " --seeds " + std::to_string(seeds);
+        r += " --back-to-back " + std::to_string(back_to_back) + " --shard " + std::to_string(run_item.index) + "/" +
+             std::to_string(runs_total);
+      }
+      r += " --seed " + std::to_string(run_item.follow.empty() ? run_item.seed : opt.seed) +
+           " --stall-prob " + format_prob(opt.stall_prob);
       if (opt.rand_reset) r += " --rand-reset " + std::to_string(opt.rand_reset);
       if (verilator_seed) r += " --verilator-seed " + std::to_string(verilator_seed);
       if (opt.max_cycles) r += " --max-cycles " + std::to_string(opt.max_cycles);
@@ -570,11 +679,30 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       rep.repro = r;
     }
     if (rep.loaded && rep.error.empty()) {
-      if (!config_filter.empty() && st.cfg.name != config_filter) continue;
-      const SplsRunFn run = spls_runner_for(st.cfg.name);
+      if (!config_filter.empty() && rep.cfg.name != config_filter) continue;
+      // one runner for both kinds: SPLS cases on esact_spls_top, layer cases on esact_layer_top
+      std::function<RunResult(const RunOptions&)> run;
+      if (rep.kind == "layer") {
+        if (const LayerRunFn lfn = layer_runner_for(rep.cfg.name))
+          run = [&, lfn, first = true](const RunOptions& o) mutable {
+            LayerRunOptions lo;
+            lo.run = o;
+            const LayerRunResult lr = lfn(lst, lo);
+            if (first) rep.layer.perf = lr.perf;  // a --trace-on-fail re-run does not replace them
+            first = false;
+            return as_run_result(lr);
+          };
+      } else if (const SplsRunFn sfn = spls_runner_for(rep.cfg.name)) {
+        run = [&, sfn](const RunOptions& o) {
+          RunOptions oo = o;
+          for (const auto& f : follow_st) oo.follow_on.push_back(&f);
+          return sfn(st, oo);
+        };
+      }
       if (!run) {
-        rep.error = ref.dir + ": field 'config': no RTL model built for configuration '" + st.cfg.name +
-                    "' (built: " + join(built_configs(), ", ") + "; set -DESACT_CONFIGS)";
+        rep.error = ref.dir + ": field 'config': no RTL " + (rep.kind == "layer" ? "layer " : "") +
+                    "model built for configuration '" + rep.cfg.name + "' (built: " + join(built_configs(), ", ") +
+                    "; set -DESACT_CONFIGS)";
       } else {
         RunOptions o = opt;
         o.seed = run_item.seed;
@@ -583,7 +711,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
         if (!coverage_dir.empty())
           o.coverage_file = coverage_dir + "/" + std::to_string(run_item.index) + "_" + tag + ".dat";
         try {
-          rep.run = run(st, o);
+          rep.run = run(o);
         } catch (const std::exception& e) {
           rep.error = e.what();
         }
@@ -603,7 +731,7 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
             again.trace_start = from;
             again.trace_end = to;
             try {
-              const RunResult rr = run(st, again);
+              const RunResult rr = run(again);
               rep.trace_on_fail = rr.trace_file;
             } catch (const std::exception& e) {
               rep.trace_on_fail.clear();
@@ -618,15 +746,39 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     ok ? ++passed : ++failed;
     progress.clear();
     if (!quiet) {
-      if (rep.loaded && rep.error.empty()) {
+      if (rep.loaded && rep.error.empty() && rep.kind == "layer") {
+        const LayerMacs& m = rep.layer.executed;
+        const double kcps = rep.run.wall_seconds > 0 ? rep.run.total_cycles / rep.run.wall_seconds / 1e3 : 0;
+        std::printf("%-28s %-7s %4d %4s %-7s %9llu %9s %6s %8.1f %9.1f %7s %8s %6.1f%%  layer %s\n", tag.c_str(),
+                    rep.cfg.name.c_str(), rep.params.L, "-", ok ? "PASS" : rep.verdict(),
+                    static_cast<unsigned long long>(rep.run.cycles), "-", "-", rep.run.wall_seconds * 1e3, kcps, "-",
+                    "-", 100.0 * (1.0 - double(m.total()) / double(rep.layer.dense.total())), rep.layer.mode.c_str());
+        const LayerPerf& pf = rep.layer.perf;
+        const double pes = rep.layer.pes;
+        auto u = [&](uint64_t cyc, int64_t macs) { return cyc ? 100.0 * double(macs) / (double(cyc) * pes) : 0.0; };
+        std::printf("  phases: load %llu, wait_spls %llu, qkv %llu (%.1f%% PE), attention %llu (%.1f%%), oproj %llu "
+                    "(%.1f%%), ffn %llu (%.1f%%), ln2_tail %llu cycles; PE utilisation %.1f%%, memory stalls %llu\n",
+                    static_cast<unsigned long long>(pf.load), static_cast<unsigned long long>(pf.wait_spls),
+                    static_cast<unsigned long long>(pf.qkv), u(pf.qkv, m.q + m.k + m.v),
+                    static_cast<unsigned long long>(pf.attn), u(pf.attn, m.qk + m.av),
+                    static_cast<unsigned long long>(pf.oproj), u(pf.oproj, m.oproj),
+                    static_cast<unsigned long long>(pf.ffn), u(pf.ffn, m.ffn_up + m.ffn_down),
+                    static_cast<unsigned long long>(pf.tail), u(rep.run.cycles, m.total()),
+                    static_cast<unsigned long long>(pf.mem_stall));
+      } else if (rep.loaded && rep.error.empty()) {
         const double kcps = rep.run.wall_seconds > 0 ? rep.run.total_cycles / rep.run.wall_seconds / 1e3 : 0;
         std::printf("%-28s %-7s %4d %4d %-7s %9llu %9.0f %6.3f %8.1f %9.1f %6.1f%% %8lld %6.1f%%\n",
                     tag.c_str(), st.cfg.name.c_str(), st.params.L, st.params.k, ok ? "PASS" : rep.verdict(),
                     static_cast<unsigned long long>(rep.run.cycles), rep.bound_cycles(),
                     rep.bound_cycles() > 0 ? rep.run.cycles / rep.bound_cycles() : 0.0, rep.run.wall_seconds * 1e3,
-                    kcps, 100.0 * rep.counters.head_followers / (st.cfg.H * st.params.L),
+                    kcps, 100.0 * rep.counters.head_followers / (st.cfg.H * double(rep.chain_rows)),
                     static_cast<long long>(rep.counters.kv_rows_skipped),
                     100.0 * (1.0 - double(rep.counters.executed.total()) / double(rep.counters.dense.total())));
+        if (!run_item.follow.empty()) {
+          std::string names;
+          for (const auto& f : run_item.follow) names += " " + f.name;
+          std::printf("  back to back on one instance, then:%s\n", names.c_str());
+        }
         if (verbose)
           std::printf("  phases: load_x %llu, project %llu, heads %llu, vote %llu cycles; array busy %.1f%%; "
                       "stalls: in withheld %llu, in backpressure %llu, out stalled %llu\n",
@@ -661,19 +813,6 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
   }
   progress.update(reports.size(), passed, failed, "");
   progress.clear();
-  if (!layer_refs.empty() && !g_stop) {
-    std::vector<std::string> dirs;
-    for (const auto& r : layer_refs) dirs.push_back(r.dir);
-    std::string layer_report;
-    if (!report_file.empty())
-      layer_report = (report_file.size() > 5 && report_file.compare(report_file.size() - 5, 5, ".json") == 0
-                          ? report_file.substr(0, report_file.size() - 5) : report_file) + ".layer.json";
-    const LayerRegressionCounts lc = run_layer_regression(dirs, opt, quiet, layer_report);
-    passed += lc.passed;
-    failed += lc.failed;
-    input_errors += lc.input_errors;
-    if (!layer_report.empty()) std::printf("layer report: %s\n", layer_report.c_str());
-  }
   meta.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (g_stop) {
     meta.complete = false;
@@ -705,8 +844,9 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
       rc_io = 2;
     }
   }
+  vectors::Json rj;
   try {
-    const vectors::Json rj = run_report_json(meta, reports);
+    rj = run_report_json(meta, reports);
     if (!report_file.empty()) write_file_atomic(report_file, vectors::dump_json(rj));
     if (!junit_file.empty()) write_file_atomic(junit_file, junit_xml(rj));
     if (!html_file.empty()) write_file_atomic(html_file, html_report(rj));
@@ -736,6 +876,20 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     std::printf("phases: load_x %.1f%%, project %.1f%%, heads %.1f%%, vote %.1f%% of sequence cycles; array busy %.1f%%\n",
                 100 * ph.load_x / ph_total, 100 * ph.project / ph_total, 100 * ph.heads / ph_total,
                 100 * ph.vote / ph_total, perf ? 100.0 * double(busy) / double(perf) : 0.0);
+  // encoder-layer cases: dense vs ESACT runs of the same input and weights (report: dense_vs_esact)
+  if (const vectors::Json* pairs = rj.find("dense_vs_esact"); pairs && pairs->is_array())
+    for (const auto& pj : pairs->as_array()) {
+      const std::string config = pj.find("config")->as_string();
+      const double cyc = pj.find("cycle_ratio")->as_number(), mac = pj.find("mac_ratio")->as_number();
+      // the issue-4 target is stated for the minilm shape; tiny's fixed costs (load, LN tail) dominate
+      const std::string verdict = config != "minilm" ? ""
+                                  : cyc <= mac + 0.10 ? " (target <= MACs + 0.10: met)"
+                                                      : " (target <= MACs + 0.10: MISSED)";
+      std::printf("dense vs ESACT %s (%s / %s): speedup %.2fx (cycles %.3f of dense), MACs %.3f of dense, MAC "
+                  "reduction %.1f%%%s\n",
+                  config.c_str(), pj.find("dense")->as_string().c_str(), pj.find("esact")->as_string().c_str(),
+                  pj.find("speedup")->as_number(), cyc, mac, 100 * (1 - mac), verdict.c_str());
+    }
   for (const auto& r : reports)
     if (!r.run.trace_file.empty() && r.run.traced_cycles)
       std::printf("trace: %s (cycles %llu..%llu, %s)\n", r.run.trace_file.c_str(),

@@ -65,6 +65,53 @@ double num_or(const Json& j, const char* key, double dflt = 0) {
 }
 }  // namespace
 
+// The "layer" object of an encoder-layer case: per phase the RTL's cycles, the golden model's
+// executed MACs and the PE utilisation (MACs / (cycles x PEs)).
+Json layer_json(const CaseReport& r) {
+  const LayerCaseInfo& L = r.layer;
+  const LayerMacs& m = L.executed;
+  const double pes = L.pes > 0 ? double(L.pes) : 1.0;
+  auto util = [&](uint64_t cyc, int64_t macs) { return cyc ? std::min(1.0, double(macs) / (double(cyc) * pes)) : 0.0; };
+  const struct {
+    const char* name;
+    uint64_t cycles;
+    int64_t macs;
+  } rows[] = {{"load", L.perf.load, 0},
+              {"wait_spls", L.perf.wait_spls, 0},
+              {"qkv", L.perf.qkv, m.q + m.k + m.v},
+              {"attention", L.perf.attn, m.qk + m.av},
+              {"oproj", L.perf.oproj, m.oproj},
+              {"ffn", L.perf.ffn, m.ffn_up + m.ffn_down},
+              {"ln2_tail", L.perf.tail, 0}};
+  // a run that did not complete has partial counters: report them, but no utilisation
+  const bool whole = r.run.beats_expected > 0 && r.run.beats_out == r.run.beats_expected && !r.run.interrupted;
+  Json ph = Json::object();
+  for (const auto& row : rows) {
+    Json e = Json::object();
+    e.set("cycles", i64(row.cycles));
+    e.set("executed_macs", Json(static_cast<long long>(row.macs)));
+    e.set("pe_utilisation", Json(whole ? util(row.cycles, row.macs) : 0.0));
+    ph.set(row.name, e);
+  }
+  Json j = Json::object();
+  j.set("mode", Json(L.mode));
+  j.set("pes", Json(L.pes));
+  j.set("phases", ph);
+  j.set("mem_stall_cycles", i64(L.perf.mem_stall));
+  Json is = Json::object();
+  is.set("qkv", i64(L.perf.issued_qkv));
+  is.set("attention", i64(L.perf.issued_attn));
+  is.set("oproj", i64(L.perf.issued_oproj));
+  is.set("ffn", i64(L.perf.issued_ffn));
+  j.set("issued", is);
+  j.set("executed_macs", Json(static_cast<long long>(m.total())));
+  j.set("dense_macs", Json(static_cast<long long>(L.dense.total())));
+  j.set("mac_reduction", Json(1.0 - ratio(double(m.total()), double(L.dense.total()))));
+  j.set("pe_utilisation", Json(whole ? util(r.run.cycles, m.total()) : 0.0));
+  j.set("pair_key", Json(L.pair_key));
+  return j;
+}
+
 const char* CaseReport::verdict() const {
   if (pass()) return "pass";
   if (!loaded || !error.empty()) return "error";
@@ -78,8 +125,19 @@ Json case_report_json(const CaseReport& r) {
   j.set("dir", Json(r.ref.dir));
   j.set("config", Json(r.loaded ? r.cfg.name : r.ref.config));
   j.set("index", Json(static_cast<long long>(r.index)));
+  j.set("kind", Json(r.kind));
   j.set("verdict", Json(r.verdict()));
   if (!r.error.empty()) j.set("error", Json(r.error));
+  if (!r.back_to_back.empty()) {
+    Json b = Json::array();
+    for (const auto& f : r.back_to_back) {
+      Json e = Json::object();
+      e.set("name", Json(f.name));
+      e.set("dir", Json(f.dir));
+      b.push_back(e);
+    }
+    j.set("back_to_back", b);
+  }
   if (!r.loaded) {
     if (!r.repro.empty()) j.set("repro", Json(r.repro));
     return j;
@@ -97,51 +155,64 @@ Json case_report_json(const CaseReport& r) {
   j.set("rand_reset", Json(r.rand_reset));
   j.set("stall_prob", Json(r.stall_prob));
   j.set("cycles", i64(r.run.cycles));
-  j.set("bound_cycles", Json(r.bound_cycles()));
-  j.set("cycles_over_bound", Json(ratio(double(r.run.cycles), r.bound_cycles())));
-  j.set("total_cycles", i64(r.run.total_cycles));
-  j.set("max_cycles", i64(r.run.max_cycles));
-  j.set("wall_seconds", Json(r.run.wall_seconds));
-  j.set("sim_cycles_per_second", Json(ratio(double(r.run.total_cycles), r.run.wall_seconds)));
-  Json ph = Json::object();
-  ph.set("load_x", i64(r.run.phases.load_x));
-  ph.set("project", i64(r.run.phases.project));
-  ph.set("heads", i64(r.run.phases.heads));
-  ph.set("vote", i64(r.run.phases.vote));
-  j.set("phases", ph);
-  Json hc = Json::array();
-  for (uint64_t c : r.run.head_cycles) hc.push_back(i64(c));
-  j.set("head_cycles", hc);
-  Json st = Json::object();
-  st.set("in_withheld", i64(r.run.streams.in_beats_offered_idle));
-  st.set("in_backpressure", i64(r.run.streams.in_backpressure));
-  st.set("out_stalled", i64(r.run.streams.out_stalled));
-  st.set("out_idle", i64(r.run.streams.out_idle));
-  j.set("streams", st);
-  Json ut = Json::object();
-  ut.set("perf_cycles", i64(r.run.perf_cycles));
-  ut.set("perf_busy", i64(r.run.perf_busy));
-  ut.set("array_busy", Json(ratio(double(r.run.perf_busy), double(r.run.perf_cycles))));
-  // lane utilisation needs the whole sequence's cycles: 0 for a run that did not complete
-  const bool whole = r.run.beats_expected > 0 && r.run.beats_out == r.run.beats_expected;
-  ut.set("lanes", Json(whole ? ratio(double(r.counters.pred_pairs), double(r.cfg.LANES) * double(r.run.cycles)) : 0.0));
-  j.set("utilisation", ut);
-  Json beats = Json::object();
-  beats.set("in", i64(r.run.beats_in));
-  beats.set("out", i64(r.run.beats_out));
-  beats.set("expected_out", i64(r.run.beats_expected));
-  j.set("beats", beats);
-  Json c = Json::object();
-  c.set("pred_pairs", Json(static_cast<long long>(r.counters.pred_pairs)));
-  c.set("head_followers", Json(static_cast<long long>(r.counters.head_followers)));
-  c.set("follower_share", Json(ratio(double(r.counters.head_followers), double(r.cfg.H) * r.params.L)));
-  c.set("token_followers", Json(static_cast<long long>(r.counters.token_followers)));
-  c.set("kv_rows_skipped", Json(static_cast<long long>(r.counters.kv_rows_skipped)));
-  c.set("dense_macs", mac_json(r.counters.dense));
-  c.set("executed_macs", mac_json(r.counters.executed));
-  c.set("mac_reduction",
-        Json(1.0 - ratio(double(r.counters.executed.total()), double(r.counters.dense.total()))));
-  j.set("counters", c);
+  if (r.kind == "layer") {
+    j.set("total_cycles", i64(r.run.total_cycles));
+    j.set("max_cycles", i64(r.run.max_cycles));
+    j.set("wall_seconds", Json(r.run.wall_seconds));
+    j.set("sim_cycles_per_second", Json(ratio(double(r.run.total_cycles), r.run.wall_seconds)));
+    Json beats = Json::object();
+    beats.set("out", i64(r.run.beats_out));
+    beats.set("expected_out", i64(r.run.beats_expected));
+    j.set("beats", beats);
+    j.set("layer", layer_json(r));
+  } else {
+    j.set("bound_cycles", Json(r.bound_cycles()));
+    j.set("cycles_over_bound", Json(ratio(double(r.run.cycles), r.bound_cycles())));
+    j.set("total_cycles", i64(r.run.total_cycles));
+    j.set("max_cycles", i64(r.run.max_cycles));
+    j.set("wall_seconds", Json(r.run.wall_seconds));
+    j.set("sim_cycles_per_second", Json(ratio(double(r.run.total_cycles), r.run.wall_seconds)));
+    Json ph = Json::object();
+    ph.set("load_x", i64(r.run.phases.load_x));
+    ph.set("project", i64(r.run.phases.project));
+    ph.set("heads", i64(r.run.phases.heads));
+    ph.set("vote", i64(r.run.phases.vote));
+    j.set("phases", ph);
+    Json hc = Json::array();
+    for (uint64_t c : r.run.head_cycles) hc.push_back(i64(c));
+    j.set("head_cycles", hc);
+    Json st = Json::object();
+    st.set("in_withheld", i64(r.run.streams.in_beats_offered_idle));
+    st.set("in_backpressure", i64(r.run.streams.in_backpressure));
+    st.set("out_stalled", i64(r.run.streams.out_stalled));
+    st.set("out_idle", i64(r.run.streams.out_idle));
+    j.set("streams", st);
+    Json ut = Json::object();
+    ut.set("perf_cycles", i64(r.run.perf_cycles));
+    ut.set("perf_busy", i64(r.run.perf_busy));
+    ut.set("array_busy", Json(ratio(double(r.run.perf_busy), double(r.run.perf_cycles))));
+    // lane utilisation needs the whole sequence's cycles: 0 for a run that did not complete
+    const bool whole = r.run.beats_expected > 0 && r.run.beats_out == r.run.beats_expected;
+    ut.set("lanes", Json(whole ? ratio(double(r.counters.pred_pairs), double(r.cfg.LANES) * double(r.run.cycles)) : 0.0));
+    j.set("utilisation", ut);
+    Json beats = Json::object();
+    beats.set("in", i64(r.run.beats_in));
+    beats.set("out", i64(r.run.beats_out));
+    beats.set("expected_out", i64(r.run.beats_expected));
+    j.set("beats", beats);
+    Json c = Json::object();
+    c.set("pred_pairs", Json(static_cast<long long>(r.counters.pred_pairs)));
+    c.set("head_followers", Json(static_cast<long long>(r.counters.head_followers)));
+    c.set("follower_share", Json(ratio(double(r.counters.head_followers),
+                                       double(r.cfg.H) * double(r.chain_rows > 0 ? r.chain_rows : r.params.L))));
+    c.set("token_followers", Json(static_cast<long long>(r.counters.token_followers)));
+    c.set("kv_rows_skipped", Json(static_cast<long long>(r.counters.kv_rows_skipped)));
+    c.set("dense_macs", mac_json(r.counters.dense));
+    c.set("executed_macs", mac_json(r.counters.executed));
+    c.set("mac_reduction",
+          Json(1.0 - ratio(double(r.counters.executed.total()), double(r.counters.dense.total()))));
+    j.set("counters", c);
+  }
   j.set("timed_out", Json(r.run.timed_out));
   j.set("assertion_failed", Json(r.run.assertion_failed));
   j.set("interrupted", Json(r.run.interrupted));
@@ -199,10 +270,51 @@ Json summary_json(const Json::Array& cases) {
   return s;
 }
 
+Json layer_pairs_json(const Json::Array& cases) {
+  Json pairs = Json::array();
+  auto layer_of = [](const Json& c) -> const Json* {
+    if (str_or(c, "kind") != "layer") return nullptr;
+    const std::string v = str_or(c, "verdict");
+    if (v != "pass" && v != "fail") return nullptr;
+    const Json* l = c.find("layer");
+    return l && l->is_object() && num_or(c, "cycles") > 0 ? l : nullptr;
+  };
+  for (const auto& e : cases) {
+    const Json* le = layer_of(e);
+    if (!le || str_or(*le, "mode") != "esact") continue;
+    for (const auto& d : cases) {
+      const Json* ld = layer_of(d);
+      if (!ld || str_or(*ld, "mode") != "dense" || str_or(*ld, "pair_key") != str_or(*le, "pair_key") ||
+          num_or(d, "seed") != num_or(e, "seed") || num_or(d, "stall_prob") != num_or(e, "stall_prob"))
+        continue;
+      const double cyc = num_or(e, "cycles") / num_or(d, "cycles");
+      const double mac = ratio(num_or(*le, "executed_macs"), num_or(*ld, "dense_macs"));
+      Json p = Json::object();
+      p.set("config", Json(str_or(e, "config")));
+      p.set("dense", Json(str_or(d, "name")));
+      p.set("esact", Json(str_or(e, "name")));
+      p.set("dense_index", Json(static_cast<long long>(num_or(d, "index"))));
+      p.set("esact_index", Json(static_cast<long long>(num_or(e, "index"))));
+      p.set("seed", Json(static_cast<long long>(num_or(e, "seed"))));
+      p.set("both_pass", Json(str_or(e, "verdict") == "pass" && str_or(d, "verdict") == "pass"));
+      p.set("dense_cycles", Json(static_cast<long long>(num_or(d, "cycles"))));
+      p.set("esact_cycles", Json(static_cast<long long>(num_or(e, "cycles"))));
+      p.set("speedup", Json(cyc > 0 ? 1.0 / cyc : 0.0));
+      p.set("cycle_ratio", Json(cyc));
+      p.set("mac_ratio", Json(mac));
+      p.set("mac_reduction", Json(1.0 - mac));
+      pairs.push_back(p);
+      break;  // one dense partner per ESACT case: the first in selection order
+    }
+  }
+  return pairs;
+}
+
 Json run_report_json(const RunMeta& meta, const std::vector<CaseReport>& cases) {
   Json j = Json::object();
   j.set("schema", Json(kReportSchema));
   j.set("schema_version", Json(kReportSchemaVersion));
+  j.set("schema_minor", Json(kReportSchemaMinor));
   j.set("complete", Json(meta.complete));
   if (!meta.complete) j.set("incomplete_reason", Json(meta.incomplete_reason));
   j.set("command", Json(meta.command_line));
@@ -229,6 +341,7 @@ Json run_report_json(const RunMeta& meta, const std::vector<CaseReport>& cases) 
   for (const auto& c : cases) arr.push_back(case_report_json(c));
   j.set("summary", summary_json(arr.as_array()));
   j.set("coverage", meta.coverage);
+  j.set("dense_vs_esact", layer_pairs_json(arr.as_array()));
   j.set("cases", arr);
   return j;
 }
@@ -274,7 +387,8 @@ std::string junit_xml(const Json& report) {
                                               report.find("seeds")->as_int() > 1
                                           ? "@seed" + std::to_string(seed->as_int())
                                           : "");
-    os << "  <testcase classname=\"" << xml_escape("spls." + str_or(c, "config")) << "\" name=\""
+    // classname spls.<config> or layer.<config> (a report of schema minor 0 has no "kind")
+    os << "  <testcase classname=\"" << xml_escape(str_or(c, "kind", "spls") + "." + str_or(c, "config")) << "\" name=\""
        << xml_escape(shown) << "\" time=\"" << num_or(c, "wall_seconds") << "\">\n";
     if (v == "error") {
       os << "    <error message=\"" << xml_escape(str_or(c, "error")) << "\"/>\n";
@@ -291,7 +405,11 @@ std::string junit_xml(const Json& report) {
       os << "    <failure message=\"" << xml_escape(first) << "\">" << xml_escape(all)
          << "repro: " << xml_escape(str_or(c, "repro")) << "</failure>\n";
     }
-    os << "    <system-out>cycles=" << static_cast<long long>(num_or(c, "cycles")) << "</system-out>\n";
+    os << "    <system-out>cycles=" << static_cast<long long>(num_or(c, "cycles"));
+    if (const Json* l = c.find("layer"); l && l->is_object())
+      os << " mode=" << xml_escape(str_or(*l, "mode")) << " pe_utilisation=" << num_or(*l, "pe_utilisation")
+         << " mac_reduction=" << num_or(*l, "mac_reduction");
+    os << "</system-out>\n";
     os << "  </testcase>\n";
   }
   os << "</testsuite>\n</testsuites>\n";
@@ -385,6 +503,7 @@ MergeResult merge_reports(const std::vector<std::string>& paths, const std::stri
   Json j = Json::object();
   j.set("schema", Json(kReportSchema));
   j.set("schema_version", Json(kReportSchemaVersion));
+  j.set("schema_minor", Json(kReportSchemaMinor));
   j.set("complete", Json(complete));
   if (!complete) {
     std::string why;
@@ -421,6 +540,7 @@ MergeResult merge_reports(const std::vector<std::string>& paths, const std::stri
   j.set("shard", sh);
   j.set("summary", summary_json(arr.as_array()));
   j.set("coverage", Json());
+  j.set("dense_vs_esact", layer_pairs_json(arr.as_array()));
   j.set("cases", arr);
   out.report = std::move(j);
   return out;

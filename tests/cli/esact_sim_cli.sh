@@ -80,5 +80,21 @@ printf '%s pick=1\n' "$src" > "$tmp/l.list"
 expect "list: unknown selector" 2 "l.list:1: unknown selector 'pick=1'" -- "$sim" --vectors "$tmp/l.list"
 printf 'nowhere/at/all\n' > "$tmp/l.list"
 expect "list: missing path" 2 "l.list:1: .*nowhere/at/all: not a case directory" -- "$sim" --vectors "$tmp/l.list"
+# options of the back-to-back and layer paths
+layer_src="$corpus/tiny/layer_esact_s1"
+expect "back-to-back zero" 2 "--back-to-back: 0 is not in 1..1000" -- "$sim" --vectors "$src" --back-to-back 0
+expect "back-to-back too many" 2 "--back-to-back: 1001 is not in 1..1000" -- "$sim" --vectors "$src" --back-to-back 1001
+expect "back-to-back not a number" 2 "--back-to-back: 'two' is not a non-negative integer" -- "$sim" --vectors "$src" --back-to-back two
+expect "back-to-back without value" 2 "option --back-to-back needs a value" -- "$sim" --vectors "$src" --back-to-back
+expect "back-to-back with layer kind" 2 "--back-to-back: layer cases never run back to back" -- \
+  "$sim" --vectors "$corpus" --kind layer --back-to-back 2
+expect "plant-mismatch with layer kind" 2 "--plant-mismatch: applies to SPLS cases only" -- \
+  "$sim" --vectors "$layer_src" --kind layer --plant-mismatch 3
+expect "layer trace needs one run" 2 "--trace: select exactly one run" -- "$sim" --vectors "$corpus" --config tiny --kind layer -t
+expect "layer window reversed" 2 "--trace-end: must be >= --trace-start" -- "$sim" --vectors "$layer_src" -t --trace-start 9 --trace-end 3
+expect "layer trace-on-fail dir" 2 "--trace-on-fail: '$tmp/none' is not a directory" -- "$sim" --vectors "$layer_src" --trace-on-fail="$tmp/none"
+expect "layer case passes in the main regression" 0 "layer_esact_s1 .*PASS .*layer esact" -- "$sim" --vectors "$layer_src"
+expect "back to back: one chain run passes" 0 "back to back on one instance, then: default_s2" -- \
+  "$sim" --vectors "$corpus" --config tiny --kind spls --filter default_s --back-to-back 2 --shard 0/100
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -2,8 +2,9 @@
 # The coverage pipeline end to end (coverage builds; CTest label "coverage", run by ci/coverage):
 # per-run .dat files, their merge (counts add up point by point, checked against an independent
 # parse here), the report's summary (line / toggle / user covers and the unhit covers by name,
-# recomputed here from the merged file), the merge of two reports' coverage, verilator_coverage
-# --write-info and genhtml.
+# recomputed here from the merged file), the merge of two reports' coverage, back-to-back runs
+# (cov_cfg_busy), a layer case's coverage (esact_layer_top), verilator_coverage --write-info and
+# genhtml.
 #   tests/harness/coverage_pipeline.sh <esact-sim (coverage build)> <corpus dir> <schema>
 set -u
 sim="$1"; corpus="$2"; schema="$3"
@@ -78,8 +79,50 @@ assert m["user"]["hit"] >= max(a["user"]["hit"], b["user"]["hit"])
 assert m["user"]["hit"] > a["user"]["hit"], "heavy stalls must add covers (stall covers)"
 assert "esact_spls_top.cov_out_stall" in a["user"]["unhit"] and "esact_spls_top.cov_out_stall" not in m["user"]["unhit"]
 PY
-$py "$chk" validate "$schema" "$tmp/a.json" "$tmp/b.json" "$tmp/m.json" >/dev/null && ok "reports with coverage validate" ||
-  bad "schema"
+# --back-to-back: sequences on one model instance, each configuration offered while the unit is
+# still busy: reaches esact_spls_top.cov_cfg_busy, which one sequence per instance never hits
+"$sim" --vectors "$corpus" --config tiny --kind spls --filter default_s -q --back-to-back 3 --coverage "$tmp/c" \
+  --report "$tmp/c.json" >"$tmp/c.log" 2>&1 && ok "coverage run C (back to back, chains of 3)" || { bad "coverage run C"; cat "$tmp/c.log"; }
+# encoder-layer cases: esact_layer_top's lines, toggles and covers in the same summary
+"$sim" --vectors "$corpus" --config tiny --kind layer --filter layer_esact_s1 -q --coverage "$tmp/l" --report "$tmp/l.json" \
+  >"$tmp/l.log" 2>&1 && ok "coverage run L (layer case)" || { bad "coverage run L"; cat "$tmp/l.log"; }
+$py - "$tmp" <<'PY' && ok "back to back hits cov_cfg_busy; layer coverage summarised from esact_layer_top" || bad "b2b / layer coverage"
+import json, re, sys
+tmp = sys.argv[1]
+def read(path):
+    pts = {}
+    with open(path, encoding="latin-1") as f:
+        f.readline()
+        for line in f:
+            m = re.match(r"C '(.*)' (\d+)$", line.rstrip("\n"))
+            pts[m.group(1)] = pts.get(m.group(1), 0) + int(m.group(2))
+    return pts
+def field(key, name):
+    for part in key.split("\x01")[1:]:
+        k, _, v = part.partition("\x02")
+        if k == name:
+            return v
+    return ""
+a, c, l = (json.load(open(f"{tmp}/{n}.json")) for n in "acl")
+assert "esact_spls_top.cov_cfg_busy" in a["coverage"]["user"]["unhit"]
+assert "esact_spls_top.cov_cfg_busy" not in c["coverage"]["user"]["unhit"], c["coverage"]["user"]["unhit"]
+runs = c["cases"]
+assert runs and all(len(r.get("back_to_back", [])) == 2 for r in runs[:-1]) and runs[0]["verdict"] == "pass"
+assert all(r["kind"] == "layer" for r in l["cases"]) and len(l["cases"]) == 1
+merged = read(f"{tmp}/l/merged.dat")
+user = [k for k in merged if field(k, "page").startswith("v_user")]
+assert user and all(field(k, "h").startswith("TOP.esact_layer_top") for k in user), user[:3]
+assert any(field(k, "f").endswith("esact_layer_top.sv") for k in merged if field(k, "page").startswith("v_line"))
+assert any(field(k, "page").startswith("v_toggle") for k in merged)
+cov = l["coverage"]
+hit = sum(1 for k in user if merged[k] > 0)
+assert (cov["user"]["hit"], cov["user"]["total"]) == (hit, len(user)), cov["user"]
+names = sorted(field(k, "h")[4:] for k in user if merged[k] == 0)
+assert sorted(cov["user"]["unhit"]) == names and all(".cov_" in n for n in names), names
+assert any(n.startswith("esact_layer_top.cov_ph_") for n in (field(k, "h")[4:] for k in user)), "named layer covers"
+PY
+$py "$chk" validate "$schema" "$tmp/a.json" "$tmp/b.json" "$tmp/m.json" "$tmp/c.json" "$tmp/l.json" >/dev/null &&
+  ok "reports with coverage validate" || bad "schema"
 
 # lcov info and HTML from the merged data
 verilator_coverage --write-info "$tmp/c.info" "$tmp/m.dat" >/dev/null 2>&1 && ok "verilator_coverage --write-info" ||

@@ -69,10 +69,10 @@ $corpus config=tiny tag=causal
 sweep config=tiny seeds=1..3 kind=duplicates L=12
 LIST
 run "$sim" --vectors "$tmp/reg.list" --work-dir "$tmp/work" -q --report "$tmp/list.json"; rc=$?
-ncausal=$($py -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json')); print(sum(1 for c in m['cases'] if c['config']=='tiny' and 'causal' in c['tags'] and c.get('kind', 'spls') == 'spls'))" "$corpus")
+ncausal=$($py -c "import json,sys; m=json.load(open(sys.argv[1]+'/manifest.json')); print(sum(1 for c in m['cases'] if c['config']=='tiny' and 'causal' in c['tags']))" "$corpus")
 nlist=$($py "$chk" get "$tmp/list.json" summary.passed)
 [[ $rc -eq 0 && $nlist -eq $((ncausal + 3)) && -f "$tmp/work/sweeps/sweep_tiny_duplicates_L12_s2/case.json" ]] &&
-  ok "regression list: $ncausal corpus + 3 sweep cases pass" || { bad "regression list: rc $rc, $nlist passed"; tail -5 "$tmp/last.log"; }
+  ok "regression list: $ncausal corpus (SPLS and layer) + 3 sweep cases pass" || { bad "regression list: rc $rc, $nlist passed"; tail -5 "$tmp/last.log"; }
 printf 'sweep config=tiny seeds=3..1\n' >"$tmp/bad.list"
 run "$sim" --vectors "$tmp/bad.list"; rc=$?
 [[ $rc -eq 2 ]] && grep -q "bad.list:1: sweep seeds" "$tmp/last.log" && ok "bad list line named" || bad "bad list: rc $rc"
@@ -98,6 +98,58 @@ if command -v script >/dev/null; then
   grep -q $'\r\e\[K\[[0-9]*/[0-9]*\]' "$tmp/tty.log" && ok "terminal: progress line redrawn in place" || bad "terminal progress"
 fi
 
-$py "$chk" validate "$schema" "$tmp"/full.json "$tmp"/s[012].json "$tmp"/merged.json "$tmp"/part.json "$tmp"/e1.json \
+# encoder-layer cases in the same regression: one entry per layer case (kind "layer") in the main
+# report, JUnit and HTML; shards partition a mixed selection and their merge equals the unsharded
+# run, layer entries and dense-vs-ESACT pairs included
+mix=(--vectors "$corpus" --config tiny --filter _s1 -q --stall-prob 0.1 --seed 3)
+run "$sim" "${mix[@]}" --report "$tmp/mix.json" --junit "$tmp/mix.xml" --html "$tmp/mix.html" && ok "mixed SPLS + layer run" ||
+  { bad "mixed run"; tail -5 "$tmp/last.log"; }
+for i in 0 1; do
+  run "$sim" "${mix[@]}" --shard "$i/2" --report "$tmp/mx$i.json" || bad "mixed shard $i/2"
+done
+$py "$chk" partition "$tmp/mix.json" "$tmp/mx0.json" "$tmp/mx1.json" && ok "mixed shards partition the runs" || bad "mixed partition"
+run "$sim" merge "$tmp/mx1.json" "$tmp/mx0.json" --report "$tmp/mixm.json" --junit "$tmp/mixm.xml" --html "$tmp/mixm.html" &&
+  ok "merge of shards with layer cases" || { bad "mixed merge"; cat "$tmp/last.log"; }
+$py "$chk" same "$tmp/mix.json" "$tmp/mixm.json" && ok "merged mixed shards == unsharded run (layer cases included)" ||
+  bad "mixed merged != unsharded"
+$py - "$tmp/mix.json" "$tmp/mixm.json" "$corpus" <<'PY' && ok "layer entries: one per layer case, phases, PE utilisation, dense-vs-ESACT pairs" || bad "layer entries"
+import json, sys
+full, merged = (json.load(open(p)) for p in sys.argv[1:3])
+corpus = sys.argv[3]
+man = json.load(open(corpus + "/manifest.json"))
+want = sorted(c["name"] for c in man["cases"] if c["config"] == "tiny" and "_s1" in c["name"] and c.get("kind") == "layer")
+layer = [c for c in full["cases"] if c["kind"] == "layer"]
+assert sorted(c["name"] for c in layer) == want, (want, [c["name"] for c in layer])
+assert all(c["kind"] == "spls" for c in full["cases"] if c not in layer)
+for c in layer:
+    assert c["verdict"] == "pass", c["name"]
+    l = c["layer"]
+    ph = l["phases"]
+    assert sum(p["cycles"] for p in ph.values()) > 0
+    assert sum(p["executed_macs"] for p in ph.values()) == l["executed_macs"], c["name"]
+    # PE utilisation recomputed from the entry's own numbers
+    assert abs(l["pe_utilisation"] - l["executed_macs"] / (c["cycles"] * l["pes"])) < 1e-9, c["name"]
+    assert abs(l["mac_reduction"] - (1 - l["executed_macs"] / l["dense_macs"])) < 1e-9
+    assert (l["mode"] == "dense") == (l["executed_macs"] == l["dense_macs"]), c["name"]
+pairs = full["dense_vs_esact"]
+dense = {c["name"]: c for c in layer if c["layer"]["mode"] == "dense"}
+esact = {c["name"]: c for c in layer if c["layer"]["mode"] == "esact"}
+assert len(pairs) == len(esact) >= 1, pairs
+for p in pairs:
+    d, e = dense[p["dense"]], esact[p["esact"]]
+    assert d["layer"]["pair_key"] == e["layer"]["pair_key"]
+    assert abs(p["cycle_ratio"] - e["cycles"] / d["cycles"]) < 1e-12 and abs(p["speedup"] * p["cycle_ratio"] - 1) < 1e-12
+    assert abs(p["mac_ratio"] - e["layer"]["executed_macs"] / d["layer"]["dense_macs"]) < 1e-12
+assert merged["dense_vs_esact"] == pairs
+assert full["schema_minor"] == 1
+PY
+nmix=$($py "$chk" get "$tmp/mix.json" summary.cases)
+$py "$chk" junit "$tmp/mixm.xml" "$nmix" >/dev/null && [[ $(grep -c 'classname="layer.tiny"' "$tmp/mixm.xml") -ge 2 ]] &&
+  ok "merged JUnit: $nmix testcases, layer cases as layer.tiny" || bad "mixed JUnit"
+grep -q "Encoder-layer cases" "$tmp/mixm.html" && grep -q "Layer cycles by phase" "$tmp/mixm.html" &&
+  grep -q "Layer PE utilisation" "$tmp/mixm.html" && ok "HTML: layer table, phase and PE utilisation charts" || bad "layer HTML"
+[[ ! -e "$tmp/mix.layer.json" ]] && ok "no separate .layer.json" || bad "a .layer.json was written"
+
+$py "$chk" validate "$schema" "$tmp"/mix.json "$tmp"/mx[01].json "$tmp"/mixm.json "$tmp"/full.json "$tmp"/s[012].json "$tmp"/merged.json "$tmp"/part.json "$tmp"/e1.json \
   "$tmp"/list.json "$tmp"/seeds.json && ok "every report validates against the schema" || bad "schema validation"
 exit $((fails > 0))

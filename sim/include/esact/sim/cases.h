@@ -17,7 +17,7 @@ struct CaseRef {
   std::string name;
   std::string config;  // empty when not known before loading (a bare case directory)
   std::vector<std::string> tags;
-  std::string kind = "spls";  // "layer": an encoder-layer case (run_layer_regression)
+  std::string kind = "spls";  // "layer": an encoder-layer case (run on esact_layer_top)
   // A generator sweep entry: the case is generated into dir (if not there yet) when it runs.
   std::optional<vectors::GenRequest> generate;
 };

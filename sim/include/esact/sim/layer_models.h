@@ -11,8 +11,11 @@ namespace esact::sim {
 
 using LayerRunFn = LayerRunResult (*)(const LayerStimulus&, const LayerRunOptions&);
 
-// The runner for a configuration's layer model, or nullptr if none was built.
+// The runner for a configuration's layer model, or nullptr if none was built. In builds with
+// tracing it runs the untraced twin model unless the run asks for a waveform.
 LayerRunFn layer_runner_for(const std::string& config);
+// Always the layer model with tracing compiled in (esact-trace-bench compares the two).
+LayerRunFn layer_traced_runner_for(const std::string& config);
 
 // The system-level runner (esact_spls_top and esact_layer_top in one simulation, encoder_runner.h)
 // for a configuration, or nullptr.
@@ -30,16 +33,6 @@ LayerStimulus make_layer_stimulus(const HwConfig& cfg, const SplsParams& p, uint
 // difference between the stored expectation and a fresh golden run (empty when they agree).
 // Throws VectorError on a malformed case.
 LayerStimulus load_layer_stimulus(const std::string& case_dir, std::string* drift);
-
-// Runs corpus layer cases (esact-sim's main regression dispatches kind "layer" here): per case the
-// verdict, cycles, per-phase cycles / executed MACs / PE utilisation, and for every dense/ESACT pair
-// of the same input and weights the speedup beside the MAC ratio. Adds to the counters; writes a
-// JSON report (format "esact-layer-report") when report_file is not empty.
-struct LayerRegressionCounts {
-  int passed = 0, failed = 0, input_errors = 0;
-};
-LayerRegressionCounts run_layer_regression(const std::vector<std::string>& case_dirs, const RunOptions& run, bool quiet,
-                                           const std::string& report_file);
 
 // esact-sim layer: the encoder-layer front end (sim/src/layer_main.cpp).
 int layer_main(const std::vector<std::string>& args);

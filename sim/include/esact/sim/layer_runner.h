@@ -1,7 +1,8 @@
 // Drives one encoder-layer case through a Verilated esact_layer_top (docs/spec.md section 22):
 // reset, the configuration beat, the SPLS result stream (ESACT mode), a memory model serving the
 // layer image with latency and back-pressure, the result stream with seeded random ready drops,
-// a cycle watchdog, optional FST tracing, an online scoreboard and the per-phase counters.
+// a cycle watchdog, optional FST or VCD tracing of a cycle window, (coverage builds) the case's
+// coverage file, an online scoreboard and the per-phase counters.
 // Separate from the SPLS runner; shares its RunOptions.
 #pragma once
 #include <verilated.h>
@@ -56,6 +57,10 @@ struct LayerRunResult {
   LayerPerf perf;
   std::vector<Mismatch> mismatches;
   std::string trace_file;
+  uint64_t trace_first_cycle = 0, trace_last_cycle = 0;  // window actually dumped
+  uint64_t traced_cycles = 0;   // 0: the window held no simulated cycle
+  bool interrupted = false;     // stopped by RunOptions::stop before completion
+  std::string coverage_file;    // written when RunOptions::coverage_file was set (coverage builds)
 };
 
 inline uint64_t layer_watchdog(const HwConfig& cfg, const SplsParams& p, double stall_prob) {
@@ -194,16 +199,31 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   ctx->fatalOnError(false);
   ctx->randReset(opt.rand_reset);
   if (opt.verilator_seed) ctx->randSeed(opt.verilator_seed);
+#if VM_TRACE
+  // as in run_spls_case: trace bookkeeping costs time only once tracing was ever switched on
+  if (!opt.trace_file.empty()) ctx->traceEverOn(true);
+#endif
   auto m = std::make_unique<Model>(ctx.get(), "TOP");
-#if ESACT_TRACE
+#if VM_TRACE
   std::unique_ptr<Tracer> tfp;
   if (!opt.trace_file.empty()) {
-    ctx->traceEverOn(true);
     tfp = std::make_unique<Tracer>();
-    m->trace(tfp.get(), 99);
+    if constexpr (HasTrace<Model>::value) m->trace(tfp.get(), 99);
+    else throw std::runtime_error("this layer model was built without tracing");
     tfp->open(opt.trace_file.c_str());
+    if (!tfp->isOpen()) throw std::runtime_error(opt.trace_file + ": cannot open the waveform file");
     res.trace_file = opt.trace_file;
   }
+  bool traced_any = false;
+  // Cycle c occupies time units [2c, 2c+2): clock low at 2c, rising edge at 2c+1 (as run_spls_case).
+  auto dump = [&](uint64_t c, uint64_t t) {
+    if (!tfp || c < opt.trace_start || c > opt.trace_end) return;
+    if (!traced_any) res.trace_first_cycle = c;
+    if (!traced_any || res.trace_last_cycle != c) ++res.traced_cycles;
+    traced_any = true;
+    res.trace_last_cycle = c;
+    tfp->dump(t);
+  };
 #endif
   StallGen cfg_stall(opt.seed * 7 + 1, opt.stall_prob), spls_stall(opt.seed * 7 + 2, opt.stall_prob),
       out_stall(opt.seed * 7 + 3, opt.stall_prob);
@@ -211,15 +231,15 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
   auto tick = [&]() {
     m->clk_i = 0;
     m->eval();
-#if ESACT_TRACE
-    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle);
+#if VM_TRACE
+    dump(cycle, 2 * cycle);
 #endif
   };
   auto tock = [&]() {
     m->clk_i = 1;
     m->eval();
-#if ESACT_TRACE
-    if (tfp && cycle >= opt.trace_start && cycle <= opt.trace_end) tfp->dump(2 * cycle + 1);
+#if VM_TRACE
+    dump(cycle, 2 * cycle + 1);
 #endif
     ++cycle;
   };
@@ -289,6 +309,10 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
         break;
       }
       if (cycle >= stop_at) break;
+      if (opt.stop && (cycle & 255) == 0 && *opt.stop) {
+        res.interrupted = true;
+        break;
+      }
       if (cycle >= res.max_cycles) {
         res.timed_out = true;
         sb.add_error("watchdog", "no completion after " + std::to_string(res.max_cycles) + " cycles (" +
@@ -303,18 +327,28 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
     note_error(cycle);
   }
   const auto t1 = std::chrono::steady_clock::now();
-  if (opt.check && !res.timed_out) sb.finish(cycle);
+  if (opt.check && !res.timed_out && !res.interrupted) sb.finish(cycle);
   res.perf = read_layer_perf(*m, /*issue_counts=*/true);
   m->final();
-#if ESACT_TRACE
+#if VM_TRACE
   if (tfp) tfp->close();
+#endif
+#if VM_COVERAGE
+  // Only a run that ran to its end writes coverage (an interrupted case would under-count).
+  if (!opt.coverage_file.empty() && !res.interrupted) {
+    const std::string tmp = opt.coverage_file + ".tmp";
+    ctx->coveragep()->write(tmp.c_str());
+    if (std::rename(tmp.c_str(), opt.coverage_file.c_str()) != 0)
+      throw std::runtime_error(opt.coverage_file + ": cannot move the coverage file into place");
+    res.coverage_file = opt.coverage_file;
+  }
 #endif
   res.wall_seconds = std::chrono::duration<double>(t1 - t0).count();
   res.total_cycles = cycle;
   res.cycles = end_cycle > start_cycle ? end_cycle - start_cycle : 0;
   res.mem_requests = mem.requests();
   res.mismatches = sb.mismatches();
-  res.pass = !res.timed_out && !res.assertion_failed && end_cycle > 0 && (opt.check ? sb.ok() : true);
+  res.pass = !res.timed_out && !res.assertion_failed && !res.interrupted && end_cycle > 0 && (opt.check ? sb.ok() : true);
   return res;
 }
 

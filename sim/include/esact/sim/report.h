@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "esact/sim/cases.h"
+#include "esact/sim/layer_runner.h"
 #include "esact/sim/spls_runner.h"
 #include "esact/vectors/json.h"
 
@@ -14,9 +15,28 @@ namespace esact::sim {
 
 inline constexpr const char* kReportSchema = "esact-sim-report";
 inline constexpr int kReportSchemaVersion = 1;
+// Additive revisions within a version (docs/reports.md): 1 adds encoder-layer cases ("kind":
+// "layer", the "layer" object) and the top-level "dense_vs_esact" pairs.
+inline constexpr int kReportSchemaMinor = 1;
+
+// What an encoder-layer case (manifest kind "layer") adds to its run: the RTL's per-phase
+// counters beside the golden model's executed MACs.
+struct LayerCaseInfo {
+  std::string mode;        // dense, esact or the single switch (vectors::switches_name)
+  LayerPerf perf;          // esact_layer_top perf_o of the first run
+  LayerMacs executed, dense;
+  int pes = 0;             // MAC_ROWS x MAC_COLS
+  std::string pair_key;    // dense and ESACT cases of the same input, weights and params share it
+};
 
 struct CaseReport {
   CaseRef ref;
+  std::string kind = "spls";  // "spls" or "layer"
+  LayerCaseInfo layer;        // kind "layer"
+  // --back-to-back: the cases that ran after this one on the same model instance (the run's
+  // cycles, beats and counters are then the whole chain's)
+  std::vector<CaseRef> back_to_back;
+  int64_t chain_rows = 0;     // sum of L over the chain (follower share of a chain)
   int64_t index = -1;  // position in the whole (unsharded) selection: merge restores this order
   bool loaded = false;
   std::string error;  // load error or golden drift (the case then fails without running)
@@ -67,6 +87,11 @@ std::string junit_xml(const vectors::Json& report);
 // case whose directory is readable, heatmaps of predicted vs exact top-k attention masks and of
 // the representative/follower map. At most max_case_figures cases get heatmaps.
 std::string html_report(const vectors::Json& report, int max_case_figures = 24);
+
+// The top-level "dense_vs_esact" array of a report: for every layer case in ESACT mode that ran
+// and a dense layer case with the same pair_key, seed and stall probability, the cycle ratio
+// beside the MAC ratio. Computed from the case objects, so a merge of shards recomputes it.
+vectors::Json layer_pairs_json(const vectors::Json::Array& cases);
 
 // Reads and checks a report file (schema name and version); throws std::runtime_error naming it.
 vectors::Json read_report(const std::string& path);
