@@ -38,6 +38,14 @@ if "$sim" --help | grep -q "built: .*minilm"; then
   [[ $rc -eq 130 && $v == '"interrupted"' ]] && ok "a case in flight is interrupted inside the case" ||
     bad "in-case interrupt: rc $rc verdict $v"
   $py "$chk" validate "$schema" "$tmp/one.json" >/dev/null && ok "in-case interrupt: report valid" || bad "one: schema"
+  # the same inside an encoder-layer case (a minilm layer simulates for seconds)
+  "$sim" --vectors "$corpus/minilm/layer_real_l5_line1225_esact" --max-wall 2 -q --report "$tmp/lay.json" >"$tmp/lay.log" 2>&1
+  rc=$?
+  v=$($py "$chk" get "$tmp/lay.json" cases.0.verdict 2>/dev/null)
+  k=$($py "$chk" get "$tmp/lay.json" cases.0.kind 2>/dev/null)
+  [[ $rc -eq 130 && $v == '"interrupted"' && $k == '"layer"' ]] && ok "a layer case in flight is interrupted inside the case" ||
+    bad "in-layer-case interrupt: rc $rc verdict $v kind $k"
+  $py "$chk" validate "$schema" "$tmp/lay.json" >/dev/null && ok "in-layer-case interrupt: report valid" || bad "lay: schema"
 else
   echo "skip in-case interrupt: no minilm model in this build"
 fi
