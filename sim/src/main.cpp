@@ -484,6 +484,8 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
     usage_error("option --plant-mismatch: applies to SPLS cases only (not with --kind layer)");
   if (back_to_back > 1 && kind_filter == "layer")
     usage_error("option --back-to-back: layer cases never run back to back (drop --kind layer or --back-to-back)");
+  if (back_to_back > 1 && seeds > 1)
+    usage_error("option --back-to-back: not with --seeds (a chain runs on one seed; use --seed per pass)");
   if (seeds > 1) {  // random-seed mode: random stalls and random reset values unless told otherwise
     if (!stall_given) opt.stall_prob = 0.3;
     if (!rand_reset_given) opt.rand_reset = 2;
@@ -665,11 +667,10 @@ int run_main(const std::vector<std::string>& args, const std::string& argv0, con
         if (!name_filter.empty()) r += " --filter " + shell_quote(name_filter);
         if (!tag_filter.empty()) r += " --tag " + shell_quote(tag_filter);
         if (!kind_filter.empty()) r += " --kind " + kind_filter;
-        if (seeds > 1) r += " --seeds " + std::to_string(seeds);
         r += " --back-to-back " + std::to_string(back_to_back) + " --shard " + std::to_string(run_item.index) + "/" +
              std::to_string(runs_total);
       }
-      r += " --seed " + std::to_string(run_item.follow.empty() ? run_item.seed : opt.seed) +
+      r += " --seed " + std::to_string(run_item.seed) +
            " --stall-prob " + format_prob(opt.stall_prob);
       if (opt.rand_reset) r += " --rand-reset " + std::to_string(opt.rand_reset);
       if (verilator_seed) r += " --verilator-seed " + std::to_string(verilator_seed);

@@ -88,6 +88,7 @@ expect "back-to-back not a number" 2 "--back-to-back: 'two' is not a non-negativ
 expect "back-to-back without value" 2 "option --back-to-back needs a value" -- "$sim" --vectors "$src" --back-to-back
 expect "back-to-back with layer kind" 2 "--back-to-back: layer cases never run back to back" -- \
   "$sim" --vectors "$corpus" --kind layer --back-to-back 2
+expect "back-to-back with seeds" 2 "--back-to-back: not with --seeds" -- "$sim" --vectors "$corpus" --back-to-back 2 --seeds 3
 expect "plant-mismatch with layer kind" 2 "--plant-mismatch: applies to SPLS cases only" -- \
   "$sim" --vectors "$layer_src" --kind layer --plant-mismatch 3
 expect "layer trace needs one run" 2 "--trace: select exactly one run" -- "$sim" --vectors "$corpus" --config tiny --kind layer -t
