@@ -1,9 +1,11 @@
 // Cost of compiling tracing in, side by side in one process, tracing switched off in both:
 //   traced   the model verilated with --trace-fst (or --trace) --trace-structs, which esact-sim
 //            runs when a waveform is asked for;
-//   default  what esact-sim runs otherwise (spls_runner_for): in a tracing build the untraced
-//            twin Vspls_<cfg>_nt, the same RTL and Verilator flags without tracing, i.e. the model
-//            a build with ESACT_TRACE=OFF has.
+//   default  what esact-sim runs otherwise (spls_runner_for, layer_runner_for): in a tracing
+//            build the untraced twin Vspls_<cfg>_nt / Vlayer_<cfg>_nt, the same RTL and Verilator
+//            flags without tracing, i.e. the model a build with ESACT_TRACE=OFF has.
+// Rows: esact_spls_top of every built configuration, esact_layer_top of tiny (an ESACT layer
+// case; with --config NAME, the SPLS and layer models of NAME: a minilm layer takes seconds per run).
 // Rounds alternate the two so drifting machine load hits both alike; the figure is the median
 // over rounds of (default cycles/s) / (traced cycles/s) - 1: what a run without a waveform would
 // lose if esact-sim used the traced model. Outputs are checked, so a broken model cannot look fast.
@@ -12,10 +14,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "esact/sim/layer_models.h"
 #include "esact/sim/models.h"
 #include "esact/sim/stimulus.h"
 #include "esact/spls.h"
@@ -28,28 +33,44 @@ sim::SplsStimulus make_stimulus(const std::string& config, uint32_t seed) {
   return sim::correlated_stimulus(config, seed, config + "-trace-bench");
 }
 
-using RunFn = sim::RunResult (*)(const sim::SplsStimulus&, const sim::RunOptions&);
+// One run of a model with tracing off: its simulated cycles (exits on a failed run, so a broken
+// model cannot look fast).
+using RunOnce = std::function<uint64_t()>;
 
-// Simulated cycles per second of `reps` runs (outputs checked: a broken model cannot look fast).
-double cycles_per_second(RunFn run, const sim::SplsStimulus& st, int reps) {
-  sim::RunOptions opt;
+// Simulated cycles per second of `reps` runs.
+double cycles_per_second(const RunOnce& run, int reps) {
   uint64_t cycles = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  for (int r = 0; r < reps; ++r) {
-    const sim::RunResult res = run(st, opt);
-    if (!res.pass) {
-      std::fprintf(stderr, "esact-trace-bench: %s run failed\n", st.name.c_str());
-      std::exit(1);
-    }
-    cycles += res.total_cycles;
-  }
+  for (int r = 0; r < reps; ++r) cycles += run();
   return double(cycles) / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 struct Pair {
-  const char* config;
-  RunFn traced, untraced;
+  std::string label;
+  RunOnce traced, untraced;
 };
+
+RunOnce spls_once(sim::SplsRunFn fn, std::shared_ptr<const sim::SplsStimulus> st) {
+  return [fn, st]() {
+    const sim::RunResult r = fn(*st, sim::RunOptions{});
+    if (!r.pass) {
+      std::fprintf(stderr, "esact-trace-bench: %s run failed\n", st->name.c_str());
+      std::exit(1);
+    }
+    return r.total_cycles;
+  };
+}
+
+RunOnce layer_once(sim::LayerRunFn fn, std::shared_ptr<const sim::LayerStimulus> st) {
+  return [fn, st]() {
+    const sim::LayerRunResult r = fn(*st, sim::LayerRunOptions{});
+    if (!r.pass) {
+      std::fprintf(stderr, "esact-trace-bench: layer %s run failed\n", st->name.c_str());
+      std::exit(1);
+    }
+    return r.total_cycles;
+  };
+}
 
 }  // namespace
 
@@ -65,30 +86,42 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::vector<std::string> configs = sim::built_configs();
   std::vector<Pair> pairs;
-  for (const auto& c : configs) pairs.push_back({c.c_str(), sim::spls_traced_runner_for(c), sim::spls_runner_for(c)});
+  for (const auto& c : sim::built_configs()) {
+    if (!only.empty() && only != c) continue;
+    auto st = std::make_shared<const sim::SplsStimulus>(make_stimulus(c, 7));
+    pairs.push_back({"spls " + c, spls_once(sim::spls_traced_runner_for(c), st), spls_once(sim::spls_runner_for(c), st)});
+  }
+  for (const auto& c : sim::built_configs()) {
+    if (only.empty() ? c != "tiny" : only != c) continue;
+    const HwConfig cfg = config_by_name(c);
+    const SplsParams p = SplsParams::from_fractions(cfg.N, cfg.rho_milli, cfg.tau_milli, cfg.window, cfg.vote, false);
+    auto st = std::make_shared<const sim::LayerStimulus>(
+        sim::make_layer_stimulus(cfg, p, 7, LayerSwitches::esact(), c + "-trace-bench"));
+    pairs.push_back({"layer " + c, layer_once(sim::layer_traced_runner_for(c), st),
+                     layer_once(sim::layer_runner_for(c), st)});
+  }
   std::printf("trace format compiled in: %s; both models run with tracing off\n", sim::trace_format());
-  std::printf("%-8s %6s %14s %16s %16s %10s\n", "config", "rounds", "traced kcyc/s", "default kcyc/s",
+  std::printf("%-13s %6s %14s %16s %16s %10s\n", "model", "rounds", "traced kcyc/s", "default kcyc/s",
               "traced model cost", "worst round");
   for (const auto& p : pairs) {
-    if (!only.empty() && only != p.config) continue;
-    const sim::SplsStimulus st = make_stimulus(p.config, 7);
     // about 0.5 s per measurement
-    const double probe = cycles_per_second(p.untraced, st, 1);
-    const sim::RunResult one = p.untraced(st, sim::RunOptions{});
-    const int reps = std::max(1, static_cast<int>(0.5 * probe / double(one.total_cycles)));
+    const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t one = p.untraced();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int reps = std::max(1, static_cast<int>(0.5 / std::max(secs, 1e-6)));
+    (void)one;
     std::vector<double> over;
     double traced_best = 0, plain_best = 0;
     for (int r = 0; r < rounds; ++r) {
       // alternate which model goes first
       double t, u;
       if (r % 2) {
-        u = cycles_per_second(p.untraced, st, reps);
-        t = cycles_per_second(p.traced, st, reps);
+        u = cycles_per_second(p.untraced, reps);
+        t = cycles_per_second(p.traced, reps);
       } else {
-        t = cycles_per_second(p.traced, st, reps);
-        u = cycles_per_second(p.untraced, st, reps);
+        t = cycles_per_second(p.traced, reps);
+        u = cycles_per_second(p.untraced, reps);
       }
       traced_best = std::max(traced_best, t);
       plain_best = std::max(plain_best, u);
@@ -96,7 +129,7 @@ int main(int argc, char** argv) {
     }
     std::sort(over.begin(), over.end());
     const double median = over[over.size() / 2];
-    std::printf("%-8s %6d %14.1f %16.1f %15.2f%% %9.2f%%\n", p.config, rounds, traced_best / 1e3,
+    std::printf("%-13s %6d %14.1f %16.1f %15.2f%% %9.2f%%\n", p.label.c_str(), rounds, traced_best / 1e3,
                 plain_best / 1e3, 100 * median, 100 * over.back());
   }
   std::printf("esact-sim runs the default model whenever no waveform is asked for, so a tracing build\n"
