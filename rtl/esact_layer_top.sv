@@ -7,7 +7,8 @@
 //   cfg     one beat per layer: L, causal, six switches, residual shifts, debug enable
 //   spls    the esact_spls_top output stream (HEAD, ROW, KV per head, then TOKEN); only needed
 //           when a switch is on. Head h's Q/K/V generation starts as soon as its KV beat is in, so
-//           prediction of head h+1 overlaps generation of head h (progressive generation).
+//           prediction of head h+1 overlaps generation of head h (progressive generation). Two
+//           banks: the stream of the next sequence is taken while this one computes.
 //   mem     request (word address) / response (one Cols-byte word) in order; the harness owns the
 //           memory, its latency and its back-pressure. Layout: section 22.
 //   out     result rows: Q, K, V, attention, projection, LN1, FFN hidden, FFN branch (debug enable
@@ -178,7 +179,8 @@ module esact_layer_top
   logic             head_sw, tok_sw;
   logic             cfg_hs;
 
-  assign cfg_ready_o = (ph_q == PhIdle) || (ph_q == PhDone);
+  logic             used_q;  // the sequence in progress uses an SPLS bank (released when done)
+  assign cfg_ready_o = ((ph_q == PhIdle) || (ph_q == PhDone)) && !used_q;
   assign cfg_hs      = cfg_valid_i && cfg_ready_o;
   assign done_o      = (ph_q == PhDone);
   assign head_sw     = sw_skip_q || sw_skip_kv || sw_topk || sw_reuse_attn;
@@ -201,53 +203,104 @@ module esact_layer_top
   end
 
   // ===============================================================================================
-  // SPLS intake
+  // SPLS intake: two banks (section 22). The stream of sequence n+1 fills one bank while the layer
+  // computes sequence n from the other. A sequence's stream starts with its HEAD beat of head 0;
+  // every sequence after the first goes to the bank after the previous one's. The layer reads bank
+  // rb_q and releases it (and moves rb_q on) when it finishes a sequence that used SPLS results;
+  // a new sequence's first beat waits (spls_ready_o low) while its bank is still in use.
   // ===============================================================================================
-  row_t            rep_q    [H][N];
+  row_t            rep_b     [2][H][N];
+  logic [N-1:0]    topk_b    [2][H][N];
+  logic [N-1:0]    kv_b      [2][H];
+  row_t            trep_b    [2][N];
+  logic [N-1:0]    repself_b [2][H];
+  logic [N-1:0]    tokself_b [2];
+  logic [H-1:0]    hdone_b   [2];      // KV beat of head h received
+  logic [LenW-1:0] tokcnt_b  [2];      // TOKEN beats received
+  logic            wb_q, rb_q;         // bank of the incoming stream, bank the layer reads
+  logic            wstarted_q;         // a stream has started since reset
+  logic [1:0]      bbusy_q;            // bank holds a sequence the layer has not finished
+  logic            spls_new, spls_bank, bank_release;
+  // A finished sequence that used SPLS results releases its bank once the bank's stream is
+  // complete (all TOKEN beats in; with only head switches the layer may finish before them).
+  assign bank_release = (ph_q == PhDone) && used_q && (tokcnt_b[rb_q] == len_q);
+  // read-bank views of the small per-bank state (the large arrays are indexed with rb_q in place)
   logic [N-1:0]    repself_q [H];
-  logic [N-1:0]    topk_q   [H][N];
-  logic [N-1:0]    kv_q     [H];
+  logic [N-1:0]    kv_q      [H];
   logic [H-1:0]    head_done_q;
-  row_t            trep_q   [N];
+  row_t            trep_q    [N];
   logic [N-1:0]    tokself_q;
   logic            tok_done_q;
   logic            spls_hs;
   logic [N-1:0]    valid_rows;
 
-  assign spls_ready_o = 1'b1;
+  // a HEAD beat of head 0 after the first stream starts the next bank
+  assign spls_new     = (spls_kind_i == OutHead) && (spls_head_i == '0) && wstarted_q;
+  assign spls_bank    = spls_new ? !wb_q : wb_q;
+  assign spls_ready_o = !(spls_new && bbusy_q[!wb_q]);
   assign spls_hs      = spls_valid_i && spls_ready_o;
   always_comb begin
     for (int unsigned i = 0; i < N; i++) valid_rows[i] = (LenW'(i) < len_q);
+    for (int unsigned h = 0; h < H; h++) begin
+      repself_q[h] = repself_b[rb_q][h];
+      kv_q[h]      = kv_b[rb_q][h];
+    end
+    for (int unsigned i = 0; i < N; i++) trep_q[i] = trep_b[rb_q][i];
+    head_done_q = hdone_b[rb_q];
+    tokself_q   = tokself_b[rb_q];
+    tok_done_q  = (tokcnt_b[rb_q] == len_q);
   end
 
   always_ff @(posedge clk_i) begin
     if (spls_hs) begin
       if (spls_kind_i == OutRow) begin
-        rep_q[spls_head_i][spls_row_i]  <= spls_rep_i;
-        topk_q[spls_head_i][spls_row_i] <= spls_mask_i;
+        rep_b[spls_bank][spls_head_i][spls_row_i]  <= spls_rep_i;
+        topk_b[spls_bank][spls_head_i][spls_row_i] <= spls_mask_i;
       end
-      if (spls_kind_i == OutKv) kv_q[spls_head_i] <= spls_mask_i;
-      if (spls_kind_i == OutToken) trep_q[spls_row_i] <= spls_rep_i;
+      if (spls_kind_i == OutKv) kv_b[spls_bank][spls_head_i] <= spls_mask_i;
+      if (spls_kind_i == OutToken) trep_b[spls_bank][spls_row_i] <= spls_rep_i;
     end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      head_done_q <= '0;
-      tok_done_q  <= 1'b0;
-      tokself_q   <= '0;
-      for (int unsigned h = 0; h < H; h++) repself_q[h] <= '0;
-    end else if (cfg_hs) begin
-      head_done_q <= '0;
-      tok_done_q  <= 1'b0;
-      tokself_q   <= '0;
-      for (int unsigned h = 0; h < H; h++) repself_q[h] <= '0;
-    end else if (spls_hs) begin
-      if (spls_kind_i == OutRow) repself_q[spls_head_i][spls_row_i] <= (spls_rep_i == spls_row_i);
-      if (spls_kind_i == OutKv) head_done_q[spls_head_i] <= 1'b1;
-      if (spls_kind_i == OutToken) begin
-        tokself_q[spls_row_i] <= (spls_rep_i == spls_row_i);
-        if (LenW'(spls_row_i) + LenW'(1) == len_q) tok_done_q <= 1'b1;
+      used_q     <= 1'b0;
+      wb_q       <= 1'b0;
+      rb_q       <= 1'b0;
+      wstarted_q <= 1'b0;
+      bbusy_q    <= '0;
+      for (int unsigned b = 0; b < 2; b++) begin
+        hdone_b[b]   <= '0;
+        tokcnt_b[b]  <= '0;
+        tokself_b[b] <= '0;
+        for (int unsigned h = 0; h < H; h++) repself_b[b][h] <= '0;
+      end
+    end else begin
+      if (cfg_hs) used_q <= (cfg_switch_i != '0);
+      // the layer finished the sequence of bank rb_q: free it, stale flags cleared
+      if (bank_release) begin
+        used_q         <= 1'b0;
+        bbusy_q[rb_q]  <= 1'b0;
+        hdone_b[rb_q]  <= '0;
+        tokcnt_b[rb_q] <= '0;
+        rb_q           <= !rb_q;
+      end
+      if (spls_hs) begin
+        if (spls_kind_i == OutHead && spls_head_i == '0) begin  // a sequence's first beat
+          wb_q                 <= spls_bank;
+          wstarted_q           <= 1'b1;
+          bbusy_q[spls_bank]   <= 1'b1;
+          hdone_b[spls_bank]   <= '0;
+          tokcnt_b[spls_bank]  <= '0;
+          tokself_b[spls_bank] <= '0;
+          for (int unsigned h = 0; h < H; h++) repself_b[spls_bank][h] <= '0;
+        end
+        if (spls_kind_i == OutRow) repself_b[spls_bank][spls_head_i][spls_row_i] <= (spls_rep_i == spls_row_i);
+        if (spls_kind_i == OutKv) hdone_b[spls_bank][spls_head_i] <= 1'b1;
+        if (spls_kind_i == OutToken) begin
+          tokself_b[spls_bank][spls_row_i] <= (spls_rep_i == spls_row_i);
+          tokcnt_b[spls_bank]              <= tokcnt_b[spls_bank] + LenW'(1);
+        end
       end
     end
   end
@@ -612,12 +665,12 @@ module esact_layer_top
   logic [N-1:0]    pick_colset [Rows];
   always_comb begin
     for (int unsigned r = 0; r < Rows; r++) begin
-      pick_qrow[r] = (sw_skip_q && !repself_q[head_q][pick_rows[r]]) ? rep_q[head_q][pick_rows[r]]
+      pick_qrow[r] = (sw_skip_q && !repself_q[head_q][pick_rows[r]]) ? rep_b[rb_q][head_q][pick_rows[r]]
                                                                      : pick_rows[r];
       for (int unsigned j = 0; j < N; j++) begin
         pick_colset[r][j] = (NSlotW'(r) < pick_n) && valid_rows[j] &&
                             (!causal_q || row_t'(j) <= pick_rows[r]) &&
-                            (!sw_topk || topk_q[head_q][pick_rows[r]][j]) &&
+                            (!sw_topk || topk_b[rb_q][head_q][pick_rows[r]][j]) &&
                             (!sw_skip_kv || kv_q[head_q][j]);
       end
     end
@@ -682,7 +735,7 @@ module esact_layer_top
           PhQk:    arr_a[r] = 9'(q_buf[qrow_q[r]][32'(head_q) * Dh + 32'(k_q)]);
           PhXv:    arr_a[r] = {1'b0, pr_buf[r][row_t'(k_q)]};
           PhOproj: begin
-            src = (sw_reuse_attn && !repself_q[k_head][trow_q[r]]) ? rep_q[k_head][trow_q[r]] : trow_q[r];
+            src = (sw_reuse_attn && !repself_q[k_head][trow_q[r]]) ? rep_b[rb_q][k_head][trow_q[r]] : trow_q[r];
             arr_a[r] = 9'(attn_buf[src][kc]);
           end
           PhUp:    arr_a[r] = 9'(h1_buf[trow_q[r]][kc]);
@@ -1289,9 +1342,20 @@ module esact_layer_top
   assert property (@(posedge clk_i) disable iff (!rst_ni)
                    out_valid_o && !out_ready_i |=> out_valid_o && $stable(out_kind_o) && $stable(out_row_o) &&
                                                    $stable(out_col_o) && $stable(out_data_o));
+  // SPLS stream and banks: rows in range (row < L for the sequence the layer is on); every beat
+  // but a sequence's first belongs to a started, unreleased bank; both banks busy means two
+  // different sequences; the layer never computes from a free bank; only a busy bank is released
   assert property (@(posedge clk_i) disable iff (!rst_ni)
-                   spls_valid_i |-> (spls_kind_i == OutHead || spls_kind_i == OutKv ||
-                                     LenW'(spls_row_i) < len_q));
+                   spls_valid_i |-> (spls_kind_i == OutHead || spls_kind_i == OutKv || 32'(spls_row_i) < N));
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+                   spls_valid_i && used_q && spls_bank == rb_q |->
+                     (spls_kind_i == OutHead || spls_kind_i == OutKv || LenW'(spls_row_i) < len_q));
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+                   spls_valid_i && !(spls_kind_i == OutHead && spls_head_i == '0) |-> wstarted_q && bbusy_q[wb_q]);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) bbusy_q == 2'b11 |-> wb_q != rb_q);
+  assert property (@(posedge clk_i) disable iff (!rst_ni)
+                   (ph_q == PhQkv && head_sw || ph_q == PhOproj && tok_sw) && !spls_wait |-> bbusy_q[rb_q]);
+  assert property (@(posedge clk_i) disable iff (!rst_ni) bank_release |-> bbusy_q[rb_q]);
   // the response buffer never overflows: requests are credited
   assert property (@(posedge clk_i) disable iff (!rst_ni) mem_rsp_valid_i |-> mem_rsp_ready_o);
   assert property (@(posedge clk_i) disable iff (!rst_ni) infl_q <= InflW'(RspDepth));
@@ -1305,6 +1369,13 @@ module esact_layer_top
   cov_mem_req_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) mem_req_valid_o && !mem_req_ready_i);
   cov_out_stall: cover property (@(posedge clk_i) disable iff (!rst_ni) out_valid_o && !out_ready_i);
   cov_spls_wait: cover property (@(posedge clk_i) disable iff (!rst_ni) spls_wait);
+  // bank swap: the next sequence's stream accepted while the layer computes; back-pressure with
+  // both banks busy; a release that finds the next bank's prediction complete; a swap back to bank 0
+  cov_bank_next_in_flight: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                           spls_hs && spls_new && ph_q != PhIdle && ph_q != PhDone);
+  cov_bank_both_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) spls_valid_i && !spls_ready_o);
+  cov_bank_release_ready: cover property (@(posedge clk_i) disable iff (!rst_ni) bank_release && (&hdone_b[!rb_q]));
+  cov_bank_release_b1: cover property (@(posedge clk_i) disable iff (!rst_ni) bank_release && rb_q);
   cov_mem_starved: cover property (@(posedge clk_i) disable iff (!rst_ni) run_phase && uses_mem && !rsp_valid);
   cov_ph_smx: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhSmx);
   cov_ph_xv: cover property (@(posedge clk_i) disable iff (!rst_ni) ph_q == PhXv);

@@ -48,6 +48,14 @@ EncoderRunFn encoder_runner_for(const std::string& config) {
   return nullptr;
 }
 
+EncoderSeqRunFn encoder_sequences_runner_for(const std::string& config) {
+#define ESACT_LAYER_MODEL(cfg) \
+  if (config == #cfg) return &run_encoder_sequences<Vspls_##cfg, Vlayer_##cfg>;
+#include "esact/layer_models.inc"
+#undef ESACT_LAYER_MODEL
+  return nullptr;
+}
+
 LayerStimulus make_layer_stimulus(const HwConfig& cfg, const SplsParams& p, uint64_t seed, const LayerSwitches& sw,
                                   const std::string& name) {
   LayerStimulus st;

@@ -22,6 +22,10 @@ LayerRunFn layer_traced_runner_for(const std::string& config);
 struct EncoderRunResult;
 using EncoderRunFn = EncoderRunResult (*)(const LayerStimulus&, const LayerRunOptions&);
 EncoderRunFn encoder_runner_for(const std::string& config);
+// The same with several sequences back to back through predictor and layer (section 22: the layer's
+// two SPLS banks), or nullptr.
+using EncoderSeqRunFn = EncoderRunResult (*)(const std::vector<const LayerStimulus*>&, const LayerRunOptions&);
+EncoderSeqRunFn encoder_sequences_runner_for(const std::string& config);
 
 // A synthetic layer case: make_synthetic_weights / make_synthetic_input (seed), SPLS with the
 // configuration's defaults (or `p`), golden SPLS and run_layer with the given switches.

@@ -40,6 +40,10 @@ struct LayerRunOptions {
   RunOptions run;          // seed, stalls, watchdog, trace window, check
   int mem_latency = 0;     // 0: the configuration's MEM_LATENCY
   bool debug = true;       // emit and check the intermediates, not only the layer output
+  // System runs (encoder_runner.h), test hook: the head-0 row-0 ROW beat of this sequence reaches
+  // the layer with its last kept key cleared (the SPLS wire check still sees the true beat), so
+  // that sequence's SPLS bank is corrupt; -1: off.
+  int plant_spls_fault_seq = -1;
 };
 
 // Per-phase counters of the RTL (esact_layer_top perf_o).
@@ -290,7 +294,7 @@ LayerRunResult run_layer_case(const LayerStimulus& st, const LayerRunOptions& lo
         cfg_offered = false;
         start_cycle = cycle;
       }
-      if (spls_valid) {  // esact_layer_top is always ready for SPLS beats
+      if (spls_valid && m->spls_ready_o) {  // a free SPLS bank: ready (section 22)
         ++next_spls;
         spls_offered = false;
       }

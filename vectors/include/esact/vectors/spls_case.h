@@ -46,7 +46,10 @@ SplsResult run_golden(const SplsCase& c);
 // and k/T consistent with rho_milli/tau_milli when given), every tensor present with the right
 // dtype, shape and SHA-256, and the expected tensors consistent with each other and with the summary.
 // Throws VectorError naming the file and the field.
-SplsCase load_spls_case(const std::string& case_dir);
+// lanes_record_only: LANES (the prediction array's throughput, read by no golden computation) may
+// differ from the configuration's; the loaded case takes the configuration's. Used by the corpus
+// generator to carry frozen real-model cases over a LANES change (vectors/FORMAT.md).
+SplsCase load_spls_case(const std::string& case_dir, bool lanes_record_only = false);
 
 // Writes case.json and the .npy files into case_dir (created if needed). Returns the SHA-256 of
 // the case.json written. Throws VectorError on I/O errors, std::invalid_argument on a bad case.
