@@ -476,7 +476,7 @@ Json header_json(const Context& ctx, const Args& a, const std::string& data_path
     o.set("calibration", Json(ctx.quant->calibration));
     o.set("float_int_boundary",
           Json("float: embeddings + embedding LayerNorm, then quantisation to the first layer's INT8 input "
-               "(per channel) and INT16 residual input (per tensor); integer: all encoder layers "
+               "and INT16 residual input (per tensor each); integer: all encoder layers "
                "(esact::run_layer); float: dequantised last-layer output, mean pooling, L2 normalisation"));
     o.set("addition_weight_note",
           Json("reduction_with_prediction counts one prediction addition as one MAC (conservative)"));
@@ -821,8 +821,8 @@ int run_export(const Args& a) {
       prov.set("layer", Json(l));
       prov.set("x", Json(std::string("INT8 input of layer ") + std::to_string(l) + " in the " +
                          (a.export_from == "int8" ? "INT8 dense" : "ESACT (configuration defaults)") +
-                         " integer forward, rows >= L zero; per-channel scales (largest " +
-                         fmt("%.6g", q.in_scale[ul]) + " per LSB); xr: its INT16 residual copy, " +
+                         " integer forward, rows >= L zero; scale " + fmt("%.6g", q.in_scale[ul]) +
+                         " per LSB; xr: its INT16 residual copy, " +
                          fmt("%.6g", q.res_scale[ul]) + " per LSB"));
       prov.set("wq_wk", Json("W_Q, W_K of layer " + std::to_string(l) + ", INT8 per output channel (absmax/127), y = x W"));
       prov.set("quantisation", Json(q.calibration));

@@ -4,18 +4,17 @@
 // Float/integer boundary (what stays float and why):
 //   float:   token + position + type embeddings and the embedding LayerNorm (a table look-up and one
 //            LayerNorm per token, outside the accelerator), then ONE quantisation step to the first
-//            layer's two inputs: x0 = sat_int8(round(h / s_in[0][c])) per channel and
-//            xr0 = sat_int16(round(h / s_r1[0]));
+//            layer's two inputs: x0 = sat_int8(round(h / s_in[0])) and xr0 = sat_int16(round(h / s_r1[0]));
 //   integer: the 6 encoder layers, each esact::run_layer (INT8 in, INT8 out, every matrix product,
 //            softmax, GELU, LayerNorm and requantisation integer-only, bit-exact golden code);
 //   float:   dequantisation of the last layer's INT8 output (h = x * s_out[5]), mean pooling over
 //            the valid tokens and L2 normalisation (sentence-transformers' pooling head).
 //
 // Scales (all symmetric, zero point 0), calibrated from a float forward over calibration sentences:
-//   layer input: two copies (spec section 15): x, INT8 per channel (range floored at 0.02 x the largest
-//       channel's), folded into the rows of W_Q, W_K, W_V; and xr, INT16 at the residual-1 scale. The
-//       previous layer's LN2 produces both (its INT8 requantiser per channel; the last layer's per tensor,
-//       since its output is dequantised with one scale); layer 0's come from the float embeddings;
+//   layer input: two copies (spec section 15): x, INT8 per tensor (the format allows per channel, but
+//       the SPLS prediction reads x too and loses accuracy with it: kInputPerChannel, measured), and xr,
+//       INT16 at the residual-1 scale. The previous layer's LN2 produces both; layer 0's come from the
+//       float embeddings;
 //   LayerNorm 1: two outputs (spec section 15): h1, INT8 per channel (range floored at 0.02 x the
 //       largest channel's), folded into the rows of W_1; and h1r, INT16 at the residual-2 scale
 //       s_r2 = max(2 x LN1 maximum, 2 x FFN-down branch maximum) / 32767, shared with the FFN branch;
