@@ -4,15 +4,16 @@
 // stream of section 9.
 //
 // Streams (valid/ready):
-//   cfg     one beat per layer: L, causal, six switches, residual shifts, debug enable
+//   cfg     one beat per layer: L, causal, six switches, debug enable
 //   spls    the esact_spls_top output stream (HEAD, ROW, KV per head, then TOKEN); only needed
 //           when a switch is on. Head h's Q/K/V generation starts as soon as its KV beat is in, so
 //           prediction of head h+1 overlaps generation of head h (progressive generation). Two
 //           banks: the stream of the next sequence is taken while this one computes.
 //   mem     request (word address) / response (one Cols-byte word) in order; the harness owns the
 //           memory, its latency and its back-pressure. Layout: section 22.
-//   out     result rows: Q, K, V, attention, projection, LN1, FFN hidden, FFN branch (debug enable
-//           only) and the layer output, one Cols-wide row slice per beat.
+//   out     result rows: Q, K, V, attention, projection, LN1 (INT8 h1 and INT16 h1r), FFN hidden,
+//           FFN branch (debug enable only) and the layer output (INT8 y and INT16 yr), one Cols-wide
+//           row slice per beat.
 //
 // Datapath: one Rows x Cols output-stationary MAC array (esact_mac_array) shared by every matrix
 // product; a tile is Rows output rows (tokens, compacted from the rows the switches keep) x Cols
@@ -54,8 +55,6 @@ module esact_layer_top
   input  logic [LenW-1:0]               cfg_len_i,      // L
   input  logic                          cfg_causal_i,
   input  logic [5:0]                    cfg_switch_i,   // {reuse_ffn, reuse_oproj, reuse_attn, topk_attn, skip_kv, skip_q}
-  input  logic [2:0]                    cfg_res1_i,     // res1_shift
-  input  logic [2:0]                    cfg_res2_i,     // res2_shift
   input  logic                          cfg_dbg_i,      // emit intermediate rows on out
   // SPLS results (the esact_spls_top output stream, section 9)
   input  logic                          spls_valid_i,
@@ -87,7 +86,7 @@ module esact_layer_top
   // ===============================================================================================
   // Memory layout (section 22): words of W bytes
   // ===============================================================================================
-  localparam int unsigned NSeg = 23;
+  localparam int unsigned NSeg = 25;
   function automatic int unsigned seg_len(input int unsigned s);
     unique case (s)
       0, 1, 2, 3, 4, 5, 6, 7:  return D * 4 / W;   // Q, K, V, O: bias, rq
@@ -98,16 +97,17 @@ module esact_layer_top
       15, 19:                  return D * 2 / W;   // LN gamma
       16, 17, 20, 21:          return D * 4 / W;   // LN beta, rq
       18, 22:                  return 1;           // LN eps
+      23, 24:                  return D * 4 / W;   // LN1, LN2 residual-copy rq
       default:                 return 0;
     endcase
   endfunction
   function automatic int unsigned seg_start(input int unsigned s);
     int unsigned a;
-    a = N * D / W;
+    a = N * 3 * D / W;
     for (int unsigned i = 0; i < NSeg; i++) if (i < s) a += seg_len(i);
     return a;
   endfunction
-  localparam int unsigned PBase  = N * D / W;
+  localparam int unsigned PBase  = N * 3 * D / W;  // X: rows of D INT8 (x) then D INT16 (xr)
   localparam int unsigned PWords = seg_start(NSeg) - PBase;
   localparam int unsigned WBase  = seg_start(NSeg);
   function automatic logic [31:0] wbase(input logic [2:0] m);
@@ -174,7 +174,6 @@ module esact_layer_top
   phase_e           ph_q;
   logic [LenW-1:0]  len_q;
   logic             causal_q, dbg_q;
-  logic [2:0]       res1_q, res2_q;
   logic             sw_skip_q, sw_skip_kv, sw_topk, sw_reuse_attn, sw_reuse_oproj, sw_reuse_ffn;
   logic             head_sw, tok_sw;
   logic             cfg_hs;
@@ -190,14 +189,11 @@ module esact_layer_top
     if (!rst_ni) begin
       len_q <= LenW'(1);
       {causal_q, dbg_q} <= '0;
-      {res1_q, res2_q} <= '0;
       {sw_reuse_ffn, sw_reuse_oproj, sw_reuse_attn, sw_topk, sw_skip_kv, sw_skip_q} <= '0;
     end else if (cfg_hs) begin
       len_q    <= cfg_len_i;
       causal_q <= cfg_causal_i;
       dbg_q    <= cfg_dbg_i;
-      res1_q   <= cfg_res1_i;
-      res2_q   <= cfg_res2_i;
       {sw_reuse_ffn, sw_reuse_oproj, sw_reuse_attn, sw_topk, sw_skip_kv, sw_skip_q} <= cfg_switch_i;
     end
   end
@@ -439,7 +435,7 @@ module esact_layer_top
       if (req_hs) begin
         unique case (fph_q)
           FLoadX: begin
-            if (fword_q + CntW'(1) == CntW'(32'(len_q) * CtD)) begin
+            if (fword_q + CntW'(1) == CntW'(32'(len_q) * 3 * CtD)) begin
               fword_q <= '0;
               fph_q   <= FLoadP;
             end else fword_q <= fword_q + CntW'(1);
@@ -518,12 +514,14 @@ module esact_layer_top
   // On-chip buffers and parameters
   // ===============================================================================================
   int8_t        x_buf    [N][D];
+  int16_t       xr_buf   [N][D];   // INT16 layer input at the residual-1 scale
   int8_t        q_buf    [N][D];
   int8_t        k_buf    [N][D];
   int8_t        v_buf    [N][D];
   int8_t        attn_buf [N][D];
   int16_t       o_buf    [N][D];
   int8_t        h1_buf   [N][D];
+  int16_t       h1r_buf  [N][D];   // LN1's INT16 copy at the residual-2 scale
   int16_t       fo_buf   [N][D];
   int8_t        g_buf    [Rows][F];
   logic [7:0]   pr_buf   [Rows][N];
@@ -535,13 +533,15 @@ module esact_layer_top
   int16_t       ln_gamma  [2][D];
   acc_t         ln_beta   [2][D];
   rq_t          ln_rq     [2][D];
+  rq_t          ln_r_rq   [2][D];  // LN1 / LN2 residual-copy requantisers (h1r, yr)
   logic [63:0]  ln_eps    [2];
   logic [N-1:0] o_ready_q, fo_ready_q;
 
   // ===============================================================================================
   // Load engine: X rows and the parameter segments, in request order
   // ===============================================================================================
-  logic [CntW-1:0] ld_word_q, ld_segw_q;
+  logic [CntW-1:0] ld_word_q, ld_segw_q, ld_rw_q;
+  logic [RowW-1:0] ld_row_q;    // X row being loaded, ld_rw_q its word (0 .. 3 D / W - 1)
   logic [4:0]      ld_seg_q;
   logic            ld_x_q;      // still loading X
   logic            ld_pop, load_done;
@@ -562,8 +562,12 @@ module esact_layer_top
   always_ff @(posedge clk_i) begin
     if (ld_pop) begin
       if (ld_x_q) begin
-        for (int unsigned c = 0; c < W; c++)
-          x_buf[row_t'(32'(ld_word_q) / CtD)][(32'(ld_word_q) % CtD) * W + c] <= rsp_data[c];
+        if (32'(ld_rw_q) < CtD) begin
+          for (int unsigned c = 0; c < W; c++) x_buf[ld_row_q][32'(ld_rw_q) * W + c] <= rsp_data[c];
+        end else begin
+          for (int unsigned c = 0; c < W / 2; c++)
+            xr_buf[ld_row_q][(32'(ld_rw_q) - CtD) * (W / 2) + c] <= {rsp_data[2 * c + 1], rsp_data[2 * c]};
+        end
       end else begin
         for (int unsigned j = 0; j < W / 4; j++) begin
           int unsigned ch;
@@ -584,6 +588,8 @@ module esact_layer_top
             5'd17: if (ch < D) ln_rq[0][ch] <= to_rq(v);
             5'd20: if (ch < D) ln_beta[1][ch] <= acc_t'(v);
             5'd21: if (ch < D) ln_rq[1][ch] <= to_rq(v);
+            5'd23: if (ch < D) ln_r_rq[0][ch] <= to_rq(v);
+            5'd24: if (ch < D) ln_r_rq[1][ch] <= to_rq(v);
             default: ;
           endcase
         end
@@ -605,15 +611,23 @@ module esact_layer_top
       ld_segw_q <= '0;
       ld_seg_q  <= '0;
       ld_x_q    <= 1'b1;
+      ld_row_q  <= '0;
+      ld_rw_q   <= '0;
     end else if (cfg_hs) begin
       ld_word_q <= '0;
       ld_segw_q <= '0;
       ld_seg_q  <= '0;
       ld_x_q    <= 1'b1;
+      ld_row_q  <= '0;
+      ld_rw_q   <= '0;
     end else if (ld_pop) begin
       if (ld_x_q) begin
         ld_word_q <= ld_word_q + CntW'(1);
-        if (ld_word_q + CntW'(1) == CntW'(32'(len_q) * CtD)) ld_x_q <= 1'b0;
+        if (ld_word_q + CntW'(1) == CntW'(32'(len_q) * 3 * CtD)) ld_x_q <= 1'b0;
+        if (32'(ld_rw_q) + 1 == 3 * CtD) begin
+          ld_rw_q  <= '0;
+          ld_row_q <= ld_row_q + RowW'(1);
+        end else ld_rw_q <= ld_rw_q + CntW'(1);
       end else begin
         ld_segw_q <= ld_segw_q + CntW'(1);
         if (32'(ld_segw_q) + 1 == seg_len(32'(ld_seg_q))) begin
@@ -700,6 +714,8 @@ module esact_layer_top
 
   // LayerNorm progress (tokens finished)
   logic [LenW-1:0] ln1_cnt_q, ln2_cnt_q;
+  localparam logic [3:0] LyLn1rKind = 4'd9;   // out kind of an h1r beat (section 22: LN1R)
+  localparam logic [3:0] LyOutrKind = 4'd10;  // out kind of a yr beat (section 22: OUTR)
 
   // hazards and waits before an issue
   logic spls_wait, hazard_ok;
@@ -841,7 +857,8 @@ module esact_layer_top
       if (need_idle_q && dp_idle) need_idle_q <= 1'b0;
       unique case (ph_q)
         PhLoad: begin
-          if (ld_pop && !ld_x_q && ld_seg_q == 5'(NSeg - 1)) ph_q <= PhQkv;  // eps is one word
+          if (ld_pop && !ld_x_q && ld_seg_q == 5'(NSeg - 1) && 32'(ld_segw_q) + 1 == seg_len(NSeg - 1))
+            ph_q <= PhQkv;
         end
         PhSmx: begin
           if (dp_idle && smx_idle) begin
@@ -1144,7 +1161,10 @@ module esact_layer_top
   int16_t [W-1:0]     ln_gamma_l  [2];
   acc_t [W-1:0]       ln_beta_l   [2];
   rq_t [W-1:0]        ln_rq_l     [2];
+  rq_t [W-1:0]        ln_rq16_l   [2];
   int8_t [W-1:0]      ln_y        [2];
+  int16_t [W-1:0]     ln_y16      [2];
+  logic               ln_half_q   [2];  // the beat on out is the INT16 half (h1r / yr)
   logic [LenW-1:0]    ln_cnt      [2];
   logic               ln_grant    [2];
 
@@ -1167,14 +1187,17 @@ module esact_layer_top
       for (int unsigned c = 0; c < W; c++) begin
         dcol_t d;
         d = dcol_t'(32'(ln_in_b_q[e]) * W + c);
-        if (e == 0) ln_in_r[e][c] = (acc_t'(x_buf[tok][d]) <<< res1_q) + acc_t'(o_buf[src][d]);
-        else        ln_in_r[e][c] = (acc_t'(h1_buf[tok][d]) <<< res2_q) + acc_t'(fo_buf[src][d]);
+        if (e == 0) ln_in_r[e][c] = acc_t'(xr_buf[tok][d]) + acc_t'(o_buf[src][d]);
+        else        ln_in_r[e][c] = acc_t'(h1r_buf[tok][d]) + acc_t'(fo_buf[src][d]);
         ln_gamma_l[e][c] = ln_gamma[e][32'(ln_par_b[e]) * W + c];
         ln_beta_l[e][c]  = ln_beta[e][32'(ln_par_b[e]) * W + c];
         ln_rq_l[e][c]    = ln_rq[e][32'(ln_par_b[e]) * W + c];
+        ln_rq16_l[e][c]  = ln_r_rq[e][32'(ln_par_b[e]) * W + c];
       end
     end
-    assign ln_out_ready[e] = (e == 0 && !dbg_q) || ln_grant[e];
+    // each output beat goes out twice (INT8, then INT16) and is popped with the second; LN1's only
+    // with dbg (without it LN1 pops straight into the buffers)
+    assign ln_out_ready[e] = ((e == 0) && !dbg_q) || (ln_grant[e] && ln_half_q[e]);
 
     esact_layernorm #(.D(D), .Lanes(W), .SqrtPerCycle(4), .DivPerCycle(8)) u_ln (
       .clk_i,
@@ -1187,9 +1210,11 @@ module esact_layer_top
       .gamma_i     (ln_gamma_l[e]),
       .beta_i      (ln_beta_l[e]),
       .rq_i        (ln_rq_l[e]),
+      .rq16_i      (ln_rq16_l[e]),
       .out_valid_o (ln_out_valid[e]),
       .out_ready_i (ln_out_ready[e]),
       .out_y_o     (ln_y[e]),
+      .out_y16_o   (ln_y16[e]),
       .out_norm_o  (),
       .out_beat_o  (ln_out_b[e]),
       .idle_o      ()
@@ -1214,17 +1239,26 @@ module esact_layer_top
   // LN outputs: h1 buffer (LN1), token counters
   always_ff @(posedge clk_i) begin
     if (ln_out_valid[0] && ln_out_ready[0]) begin
-      for (int unsigned c = 0; c < W; c++) h1_buf[row_t'(ln1_cnt_q)][32'(ln_out_b[0]) * W + c] <= ln_y[0][c];
+      for (int unsigned c = 0; c < W; c++) begin
+        h1_buf[row_t'(ln1_cnt_q)][32'(ln_out_b[0]) * W + c]  <= ln_y[0][c];
+        h1r_buf[row_t'(ln1_cnt_q)][32'(ln_out_b[0]) * W + c] <= ln_y16[0][c];
+      end
     end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ln1_cnt_q <= '0;
-      ln2_cnt_q <= '0;
+      ln1_cnt_q    <= '0;
+      ln2_cnt_q    <= '0;
+      ln_half_q[0] <= 1'b0;
+      ln_half_q[1] <= 1'b0;
     end else if (cfg_hs) begin
-      ln1_cnt_q <= '0;
-      ln2_cnt_q <= '0;
+      ln1_cnt_q    <= '0;
+      ln2_cnt_q    <= '0;
+      ln_half_q[0] <= 1'b0;
+      ln_half_q[1] <= 1'b0;
     end else begin
+      if (ln_grant[0]) ln_half_q[0] <= !ln_half_q[0];
+      if (ln_grant[1]) ln_half_q[1] <= !ln_half_q[1];
       if (ln_out_valid[0] && ln_out_ready[0] && ln_out_b[0] == LnBeatW'(CtD - 1)) ln1_cnt_q <= ln1_cnt_q + LenW'(1);
       if (ln_out_valid[1] && ln_out_ready[1] && ln_out_b[1] == LnBeatW'(CtD - 1)) ln2_cnt_q <= ln2_cnt_q + LenW'(1);
     end
@@ -1271,10 +1305,11 @@ module esact_layer_top
       default: begin
         logic e;
         e          = (sel == 2'd2);
-        out_kind_o = e ? 4'(LyOut) : 4'(LyLn1);
+        if (e) out_kind_o = ln_half_q[1] ? LyOutrKind : 4'(LyOut);
+        else   out_kind_o = ln_half_q[0] ? LyLn1rKind : 4'(LyLn1);
         out_row_o  = row_t'(ln_cnt[e]);
         out_col_o  = col_t'(32'(ln_out_b[e]) * W);
-        for (int unsigned c = 0; c < W; c++) out_data_o[c] = 16'(ln_y[e][c]);
+        for (int unsigned c = 0; c < W; c++) out_data_o[c] = ln_half_q[e] ? ln_y16[e][c] : 16'(ln_y[e][c]);
       end
     endcase
   end

@@ -32,10 +32,12 @@ module esact_layernorm
   output logic   [BeatW-1:0]         par_beat_o,   // beat whose parameters are needed
   input  int16_t [Lanes-1:0]         gamma_i,      // gamma of channels par_beat_o * Lanes + l
   input  acc_t   [Lanes-1:0]         beta_i,       // beta
-  input  rq_t    [Lanes-1:0]         rq_i,         // output requantiser
+  input  rq_t    [Lanes-1:0]         rq_i,         // output requantiser (INT8 output)
+  input  rq_t    [Lanes-1:0]         rq16_i,       // second requantiser (INT16 output)
   output logic                       out_valid_o,  // output beat valid
   input  logic                       out_ready_i,  // consumer accepts
   output int8_t  [Lanes-1:0]         out_y_o,      // INT8 output
+  output int16_t [Lanes-1:0]         out_y16_o,    // INT16 output
   output logic   [Lanes-1:0][16:0]   out_norm_o,   // n (|n| <= 2^15), for tests
   output logic   [BeatW-1:0]         out_beat_o,   // beat index of out_y_o
   output logic                       idle_o        // no token held
@@ -96,6 +98,7 @@ module esact_layernorm
       t             = n * acc_t'(gamma_i[l]) + beta_i[l];  // |t| < 2^31
       out_norm_o[l] = n[16:0];
       out_y_o[l]    = sat8(requant_round(t, rq_i[l]));
+      out_y16_o[l]  = sat16(requant_round(t, rq16_i[l]));
     end
   end
 

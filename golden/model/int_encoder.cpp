@@ -93,10 +93,12 @@ std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace*
   const HwConfig& cfg = q_.cfg;
   const int L = static_cast<int>(encoding.valid_length);
   TensorI8 x = quantize_embeddings(weights_, q_, encoding);  // checks 1 <= L <= N
+  TensorI16 xr = quantize_embeddings_residual(weights_, q_, encoding);
   const SplsParams p = params_for(L);
   std::vector<LayerCounters> local(q_.layers.size());
   if (trace) {
     trace->inputs.clear();
+    trace->inputs_r.clear();
     trace->params.clear();
   }
   for (size_t l = 0; l < q_.layers.size(); ++l) {
@@ -104,14 +106,15 @@ std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace*
     LayerCounters& c = local[l];
     if (trace) {
       trace->inputs.push_back(x);
+      trace->inputs_r.push_back(xr);
       trace->params.push_back(p);
     }
     LayerResult r;
     if (mode_ == IntMode::kDense) {
-      r = run_layer(cfg, p, w, x, nullptr, LayerSwitches::dense());
+      r = run_layer(cfg, p, w, x, xr, nullptr, LayerSwitches::dense());
     } else {
       const SplsResult spls = run_spls(cfg, p, x, w.wq, w.wk);
-      r = run_layer(cfg, p, w, x, &spls, settings_.switches);
+      r = run_layer(cfg, p, w, x, xr, &spls, settings_.switches);
       c.pred_pairs = spls.counters.pred_pairs;
       c.spls_executed = spls.counters.executed;
       c.head_followers = spls.counters.head_followers;
@@ -123,6 +126,7 @@ std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace*
     c.tokens = L;
     c.head_rows = static_cast<int64_t>(cfg.H) * (L - 1);
     x = std::move(r.out);
+    xr = std::move(r.out_r);
   }
   // Float/integer boundary out: dequantise, mean-pool over the L valid tokens, L2-normalise.
   const int D = cfg.D;

@@ -40,12 +40,14 @@ void merge_max(std::vector<double>& into, const std::vector<double>& from) {
 
 void merge(LayerActivationStats& a, const LayerActivationStats& b) {
   a.input = std::max(a.input, b.input);
+  merge_max(a.input_channel, b.input_channel);
   merge_max(a.q_head, b.q_head);
   merge_max(a.k_head, b.k_head);
   merge_max(a.v_channel, b.v_channel);
   merge_max(a.ctx_channel, b.ctx_channel);
   a.oproj = std::max(a.oproj, b.oproj);
   a.ln1 = std::max(a.ln1, b.ln1);
+  merge_max(a.ln1_channel, b.ln1_channel);
   a.ffn_pre = std::max(a.ffn_pre, b.ffn_pre);
   merge_max(a.gelu_channel, b.gelu_channel);
   a.ffn_down = std::max(a.ffn_down, b.ffn_down);
@@ -91,6 +93,10 @@ void instrumented_forward(const BertWeights& w, const std::vector<PreparedFloat>
     const PreparedFloat& p = prep[l];
     LayerActivationStats s;
     s.input = absmax(hidden.data(), hidden.size());
+    s.input_channel.assign(d, 0.0);
+    for (size_t i = 0; i < t; ++i)
+      for (size_t c = 0; c < d; ++c)
+        s.input_channel[c] = std::max(s.input_channel[c], static_cast<double>(std::fabs(hidden[i * d + c])));
     float_ops::linear(hidden.data(), t, d, p.wq.data(), src.query.bias.data(), d, q.data());
     float_ops::linear(hidden.data(), t, d, p.wk.data(), src.key.bias.data(), d, k.data());
     float_ops::linear(hidden.data(), t, d, p.wv.data(), src.value.bias.data(), d, v.data());
@@ -126,6 +132,10 @@ void instrumented_forward(const BertWeights& w, const std::vector<PreparedFloat>
     for (size_t i = 0; i < t * d; ++i) ao[i] += hidden[i];
     float_ops::layer_norm(ao.data(), t, d, src.attention_norm, eps);
     s.ln1 = absmax(ao.data(), ao.size());
+    s.ln1_channel.assign(d, 0.0);
+    for (size_t i = 0; i < t; ++i)
+      for (size_t c = 0; c < d; ++c)
+        s.ln1_channel[c] = std::max(s.ln1_channel[c], static_cast<double>(std::fabs(ao[i * d + c])));
     float_ops::linear(ao.data(), t, d, p.w1.data(), src.intermediate.bias.data(), f, inter.data());
     s.ffn_pre = absmax(inter.data(), inter.size());
     s.gelu_channel.assign(f, 0.0);
@@ -196,14 +206,33 @@ Requant rq(double multiplier, const std::string& what) {
 
 // Floor of a GELU output channel's calibrated range, as a fraction of the layer's largest channel range.
 constexpr double kGeluRangeFloor = 0.2;
+// Floor of an LN1 output channel's INT8 range (h1, the FFN-up operand), as a fraction of the largest.
+constexpr double kLn1RangeFloor = 0.02;
+// A layer input's INT8 copy x (QKV and SPLS operand) is per tensor. Per channel (folded into W_Q/W_K/
+// W_V's rows, range floor 0.02) was measured: INT8-vs-float cosine 0.9908 -> 0.9916 worst, but the
+// SPLS prediction, which reads x and W_Q/W_K, degrades (ESACT dev Spearman 0.8037 vs 0.8676 dense).
+constexpr bool kInputPerChannel = false;
+constexpr double kInputRangeFloor = 0.02;
 
 // Scale of an INT8 tensor whose calibrated maximum is m (a floor keeps dead channels representable).
 double i8_scale(double m, double floor_value) { return std::max(m, floor_value) / 127.0; }
 
+// Scales of a layer's INT8 input x, one per channel (all equal when per tensor).
+std::vector<double> input_scales(const LayerActivationStats& st, int D) {
+  double mx = 0.0;
+  for (double e : st.input_channel) mx = std::max(mx, e);
+  std::vector<double> v(static_cast<size_t>(D), i8_scale(mx, 1e-3));
+  if (kInputPerChannel)
+    for (int c = 0; c < D; ++c)
+      v[static_cast<size_t>(c)] = i8_scale(st.input_channel[static_cast<size_t>(c)], std::max(mx * kInputRangeFloor, 1e-3));
+  return v;
+}
+
 // Integer LayerNorm parameters (intops.h section 14) for a residual with LSB value s_r and an INT8
-// output with LSB value s_y.
-LnQuant quantize_ln(const LayerNormWeights& ln, int D, double eps_real, double s_r, double s_y,
-                    const std::string& what) {
+// output with LSB value s_y (one entry: per tensor, D entries: per channel). *unit receives the real
+// value of one LSB of n * gamma + beta, the value every output requantiser of this LayerNorm scales.
+LnQuant quantize_ln(const LayerNormWeights& ln, int D, double eps_real, double s_r, const std::vector<double>& s_y,
+                    const std::string& what, double* unit_out = nullptr) {
   LnQuant q;
   double gmax = 0.0;
   for (float g : ln.gamma) gmax = std::max(gmax, static_cast<double>(std::fabs(g)));
@@ -220,33 +249,31 @@ LnQuant quantize_ln(const LayerNormWeights& ln, int D, double eps_real, double s
   }
   const double eps = eps_real * std::pow(static_cast<double>(D), 3) / (s_r * s_r);
   q.eps = static_cast<int64_t>(std::clamp(std::nearbyint(eps), 1.0, std::ldexp(1.0, 61)));
-  q.out = RequantSet(rq(unit / s_y, what + " output"));
+  std::vector<Requant> out;
+  for (double sy : s_y) out.push_back(rq(unit / sy, what + " output"));
+  q.out = RequantSet(out);
+  if (unit_out) *unit_out = unit;
   return q;
 }
 
-// Largest shift in 0..7 such that the branch maximum fits INT16 at scale s_x / 2^shift with a 2x margin.
-int residual_shift(double branch_max, double s_x) {
-  int s = 7;
-  while (s > 0 && 2.0 * branch_max > 32767.0 * s_x / std::ldexp(1.0, s)) --s;
-  return s;
+// Scale of an INT16 residual whose skip operand and branch have the calibrated maxima given: each
+// fits with a 2x margin (|R| <= 2 * 2^15 < 2^17, inside the LayerNorm input range).
+double residual_scale(double skip_max, double branch_max) {
+  return std::max({2.0 * skip_max, 2.0 * branch_max, 1e-6}) / 32767.0;
 }
 
 
 // A residual branch (output projection, FFN down): the linear layer with its input scales folded
-// into its rows, the residual shift for the skip operand at s_x, the per-channel requant of the
-// accumulator to the INT16 branch at s_x / 2^shift, and the bias. Returns the branch scale.
-double quantize_residual_branch(const LinearWeights& linear, const std::vector<double>& in_scale, double branch_max,
-                                double s_x, const std::string& what, TensorI8* w, std::vector<int32_t>* bias,
-                                RequantSet* requant, int* shift) {
+// into its rows, the per-channel requant of the accumulator to the INT16 branch at s_branch, and the
+// bias.
+void quantize_residual_branch(const LinearWeights& linear, const std::vector<double>& in_scale, double s_branch,
+                              const std::string& what, TensorI8* w, std::vector<int32_t>* bias, RequantSet* requant) {
   QuantMatrix m = quantize_linear(linear, &in_scale);
-  *shift = residual_shift(branch_max, s_x);
-  const double s_branch = s_x / std::ldexp(1.0, *shift);
   std::vector<Requant> r;
   for (size_t c = 0; c < m.scale.size(); ++c) r.push_back(rq(m.scale[c] / s_branch, what));
   *requant = RequantSet(r);
   *bias = quantize_bias(linear.bias, m.scale, what);
   *w = std::move(m.w);
-  return s_branch;
 }
 }  // namespace
 
@@ -321,15 +348,18 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
     const BertLayerWeights& src = weights.layers[l];
     const LayerActivationStats& st = stats.layers[l];
     const std::string tag = "layer " + std::to_string(l);
-    // Input scale: the previous layer's output scale (one chain of scales).
-    const double s_x = l == 0 ? i8_scale(st.input, 1e-3) : i8_scale(stats.layers[l - 1].ln2, 1e-3);
-    q.in_scale.push_back(s_x);
+    // Input x (INT8, the QKV and SPLS operand): scales s_xv[c] (equal: per tensor, kInputPerChannel),
+    // folded into the rows of W_Q, W_K, W_V; the previous layer's LN2 requantises to these scales (one
+    // chain of scales). The residual uses the INT16 copy xr.
+    const std::vector<double> s_xv = input_scales(st, D);
+    q.in_scale_channel.push_back(s_xv);
+    q.in_scale.push_back(*std::max_element(s_xv.begin(), s_xv.end()));
     LayerWeights lw;
     LayerQuant& lq = lw.quant;
 
     // QKV: per-channel weights, Q/K per head, V per channel.
-    QuantMatrix wq = quantize_linear(src.query, nullptr), wk = quantize_linear(src.key, nullptr),
-                wv = quantize_linear(src.value, nullptr);
+    QuantMatrix wq = quantize_linear(src.query, &s_xv), wk = quantize_linear(src.key, &s_xv),
+                wv = quantize_linear(src.value, &s_xv);
     std::vector<double> s_q(static_cast<size_t>(H)), s_k(static_cast<size_t>(H)), s_v(static_cast<size_t>(D));
     for (int h = 0; h < H; ++h) {
       s_q[static_cast<size_t>(h)] = i8_scale(st.q_head[static_cast<size_t>(h)], 1e-3);
@@ -342,9 +372,9 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
     std::vector<Requant> rq_q, rq_k, rq_v;
     for (int c = 0; c < D; ++c) {
       const size_t uc = static_cast<size_t>(c);
-      acc_q[uc] = s_x * wq.scale[uc];
-      acc_k[uc] = s_x * wk.scale[uc];
-      acc_v[uc] = s_x * wv.scale[uc];
+      acc_q[uc] = wq.scale[uc];
+      acc_k[uc] = wk.scale[uc];
+      acc_v[uc] = wv.scale[uc];
       rq_q.push_back(rq(acc_q[uc] / s_q[static_cast<size_t>(c / dh)], tag + " q"));
       rq_k.push_back(rq(acc_k[uc] / s_k[static_cast<size_t>(c / dh)], tag + " k"));
       rq_v.push_back(rq(acc_v[uc] / s_v[uc], tag + " v"));
@@ -380,22 +410,33 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
     }
     lq.av = RequantSet(rq_av);
 
-    // Output projection: s_a folded into W_O's rows; branch at s_x / 2^res1.
-    const double s_b1 = quantize_residual_branch(src.attention_output, s_a, st.oproj, s_x, tag + " oproj", &lw.wo,
-                                                 &lw.bo, &lq.oproj, &lq.res1_shift);
+    // Output projection: s_a folded into W_O's rows; branch INT16 at the residual-1 scale s_b1, the
+    // scale of the layer's INT16 input xr (the previous LN2's second output, or the embeddings).
+    const double s_b1 = residual_scale(st.input, st.oproj);
+    q.res_scale.push_back(s_b1);
+    quantize_residual_branch(src.attention_output, s_a, s_b1, tag + " oproj", &lw.wo, &lw.bo, &lq.oproj);
 
-    // LayerNorm 1.
-    const double s_h1 = i8_scale(st.ln1, 1e-3);
-    lq.ln1 = quantize_ln(src.attention_norm, D, bc.layer_norm_eps, s_b1, s_h1, tag + " ln1");
+    // LayerNorm 1: two outputs from the same normalised value. h1 (INT8, per channel s_h1[c], folded
+    // into W_1's rows) feeds FFN-up; h1r (INT16 at the residual-2 scale s_r2, shared with the FFN
+    // branch Fo) is the skip operand of residual 2. s_r2 holds the calibrated LN1 and branch maxima
+    // with a 2x margin each (|R2| <= 2 * 2^15 < 2^17, inside the LayerNorm input range).
+    double l1max = 0.0;
+    for (double v : st.ln1_channel) l1max = std::max(l1max, v);
+    std::vector<double> s_h1(static_cast<size_t>(D));
+    for (int c = 0; c < D; ++c) s_h1[static_cast<size_t>(c)] = i8_scale(st.ln1_channel[static_cast<size_t>(c)], l1max * kLn1RangeFloor);
+    const double s_r2 = residual_scale(st.ln1, st.ffn_down);
+    double ln1_unit = 0.0;
+    lq.ln1 = quantize_ln(src.attention_norm, D, bc.layer_norm_eps, s_b1, s_h1, tag + " ln1", &ln1_unit);
+    lq.ln1r = RequantSet(rq(ln1_unit / s_r2, tag + " ln1r"));
 
     // FFN up -> INT16 GELU input with 10 fraction bits.
-    QuantMatrix w1 = quantize_linear(src.intermediate, nullptr);
+    QuantMatrix w1 = quantize_linear(src.intermediate, &s_h1);
     if (st.ffn_pre >= 30.0) fail(tag + ": GELU input maximum " + std::to_string(st.ffn_pre) + " exceeds the INT16 Q.10 range");
     std::vector<double> acc_1(static_cast<size_t>(F));
     std::vector<Requant> rq_up;
     for (int f = 0; f < F; ++f) {
       const size_t uf = static_cast<size_t>(f);
-      acc_1[uf] = s_h1 * w1.scale[uf];
+      acc_1[uf] = w1.scale[uf];  // s_h1 is folded into W_1's rows
       rq_up.push_back(rq(acc_1[uf] * std::ldexp(1.0, kGeluInFrac), tag + " up"));
     }
     lq.up = RequantSet(rq_up);
@@ -416,15 +457,23 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
       rq_g.push_back(rq(std::ldexp(1.0, -kGeluOutFrac) / s_g[uf], tag + " gelu"));
     }
     lq.gelu = RequantSet(rq_g);
-    const double s_b2 = quantize_residual_branch(src.output, s_g, st.ffn_down, s_h1, tag + " down", &lw.w2, &lw.b2,
-                                                 &lq.down, &lq.res2_shift);
+    quantize_residual_branch(src.output, s_g, s_r2, tag + " down", &lw.w2, &lw.b2, &lq.down);
 
     // LayerNorm 2 -> layer output (the next layer's input scale).
     const double s_out = i8_scale(st.ln2, 1e-3);
-    lq.ln2 = quantize_ln(src.output_norm, D, bc.layer_norm_eps, s_b2, s_out, tag + " ln2");
+    double ln2_unit = 0.0;
+    // Not the last layer: the next layer's input scales. The last layer's output is dequantised with
+    // one scale.
+    std::vector<double> s_outv =
+        l + 1 < weights.layers.size() ? input_scales(stats.layers[l + 1], D) : std::vector<double>{s_out};
+    if (!kInputPerChannel) s_outv.resize(1);  // one requantiser
+    lq.ln2 = quantize_ln(src.output_norm, D, bc.layer_norm_eps, s_r2, s_outv, tag + " ln2", &ln2_unit);
+    // LN2's INT16 output yr: the next layer's residual-1 scale (for the last layer, 2x its maximum).
+    const double s_next = l + 1 < weights.layers.size()
+                              ? residual_scale(stats.layers[l + 1].input, stats.layers[l + 1].oproj)
+                              : residual_scale(st.ln2, 0.0);
+    lq.ln2r = RequantSet(rq(ln2_unit / s_next, tag + " ln2r"));
     q.out_scale = s_out;
-    q.res1_shift.push_back(lq.res1_shift);
-    q.res2_shift.push_back(lq.res2_shift);
     try {
       lw.validate(cfg);
     } catch (const std::invalid_argument& e) {
@@ -445,9 +494,25 @@ TensorI8 quantize_embeddings(const BertWeights& weights, const QuantizedBert& q,
     if (enc.attention_mask[i] == 0) fail("valid tokens must come first (attention mask)");
   const std::vector<float> h = embed_float(weights, enc, L);
   TensorI8 x({N, D});
-  const double inv = 1.0 / q.in_scale[0];
   for (size_t i = 0; i < L * static_cast<size_t>(D); ++i)
-    x.data[i] = sat_i8(static_cast<int64_t>(std::nearbyint(h[i] * inv)));
+    x.data[i] = sat_i8(static_cast<int64_t>(std::nearbyint(h[i] / q.in_scale_channel[0][i % static_cast<size_t>(D)])));
+  return x;
+}
+
+
+TensorI16 quantize_embeddings_residual(const BertWeights& weights, const QuantizedBert& q, const Encoding& enc) {
+  const size_t L = enc.valid_length;
+  const int N = q.cfg.N, D = q.cfg.D;
+  if (L < 1 || L > static_cast<size_t>(N))
+    fail("encoding has " + std::to_string(L) + " valid tokens, configuration '" + q.cfg.name + "' holds 1.." +
+         std::to_string(N));
+  for (size_t i = 0; i < L; ++i)
+    if (enc.attention_mask[i] == 0) fail("valid tokens must come first (attention mask)");
+  const std::vector<float> h = embed_float(weights, enc, L);
+  TensorI16 x({N, D});
+  const double inv = 1.0 / q.res_scale[0];
+  for (size_t i = 0; i < L * static_cast<size_t>(D); ++i)
+    x.data[i] = sat_i16(static_cast<int64_t>(std::nearbyint(h[i] * inv)));
   return x;
 }
 

@@ -142,7 +142,10 @@ void LnQuant::validate(int D, const char* what) const {
   out.validate(D, what);
 }
 
-void ilayernorm_row(const int32_t* r, int D, const LnQuant& ln, int8_t* out, int32_t* norm_out) {
+void ilayernorm_row(const int32_t* r, int D, const LnQuant& ln, int8_t* out, int32_t* norm_out,
+                    const RequantSet* out16_rq, int16_t* out16) {
+  if ((out16_rq == nullptr) != (out16 == nullptr))
+    fail("ilayernorm_row: the INT16 output needs both its requantiser and its buffer");
   // Pass 1: sum (|sum| < 512 * 2^17 = 2^26).
   int32_t sum = 0;
   for (int d = 0; d < D; ++d) {
@@ -168,6 +171,7 @@ void ilayernorm_row(const int32_t* r, int D, const LnQuant& ln, int8_t* out, int
     const int32_t t = static_cast<int32_t>(n * ln.gamma[static_cast<size_t>(d)] +
                                            ln.beta[static_cast<size_t>(d)]);  // |t| < 2^31
     out[d] = requant_i8(t, ln.out[d]);
+    if (out16) out16[d] = requant_i16(t, (*out16_rq)[d]);
   }
 }
 

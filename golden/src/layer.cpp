@@ -72,10 +72,10 @@ void LayerQuant::validate(const HwConfig& cfg) const {
   up.validate(cfg.F, "quant.up");
   gelu.validate(cfg.F, "quant.gelu");
   down.validate(cfg.D, "quant.down");
-  if (res1_shift < 0 || res1_shift > 7) fail("quant.res1_shift must be in 0..7");
-  if (res2_shift < 0 || res2_shift > 7) fail("quant.res2_shift must be in 0..7");
   ln1.validate(cfg.D, "quant.ln1");
+  ln1r.validate(cfg.D, "quant.ln1r");
   ln2.validate(cfg.D, "quant.ln2");
+  ln2r.validate(cfg.D, "quant.ln2r");
 }
 
 void LayerWeights::validate(const HwConfig& cfg) const {
@@ -195,15 +195,17 @@ void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant
 
 // ---------------------------------------------------------------- section 18: projection, FFN, LN
 
-void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI16& xr,
                     const SplsResult* spls, const LayerSwitches& sw, LayerResult& r) {
   const int N = cfg.N, D = cfg.D, F = cfg.F, L = p.L;
   const LayerQuant& qp = w.quant;
   r.oproj = TensorI16({N, D});
   r.ln1 = TensorI8({N, D});
+  r.ln1r = TensorI16({N, D});
   r.ffn_hidden = TensorI8({N, F});
   r.ffn_out = TensorI16({N, D});
   r.out = TensorI8({N, D});
+  r.out_r = TensorI16({N, D});
   r.executed.oproj = r.executed.ffn_up = r.executed.ffn_down = 0;
   std::vector<int32_t> acc(static_cast<size_t>(std::max(D, F)));
   std::vector<int32_t> resid(static_cast<size_t>(D));
@@ -220,8 +222,9 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
     }
     // Residual 1 (exact) and LayerNorm 1, for every token.
     for (int c = 0; c < D; ++c)
-      resid[static_cast<size_t>(c)] = static_cast<int32_t>(x(i, c)) * (1 << qp.res1_shift) + r.oproj(i, c);
-    ilayernorm_row(resid.data(), D, qp.ln1, &r.ln1.data[static_cast<size_t>(i) * D]);
+      resid[static_cast<size_t>(c)] = static_cast<int32_t>(xr(i, c)) + r.oproj(i, c);
+    ilayernorm_row(resid.data(), D, qp.ln1, &r.ln1.data[static_cast<size_t>(i) * D], nullptr, &qp.ln1r,
+                   &r.ln1r.data[static_cast<size_t>(i) * D]);
     // FFN: up + bias -> INT16 GELU input -> i-GELU -> INT8 -> down + bias -> INT16 branch.
     if (sw.reuse_ffn && token_follower) {
       for (int c = 0; c < D; ++c) r.ffn_out(i, c) = r.ffn_out(t, c);
@@ -239,8 +242,9 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
     }
     // Residual 2 and LayerNorm 2, for every token.
     for (int c = 0; c < D; ++c)
-      resid[static_cast<size_t>(c)] = static_cast<int32_t>(r.ln1(i, c)) * (1 << qp.res2_shift) + r.ffn_out(i, c);
-    ilayernorm_row(resid.data(), D, qp.ln2, &r.out.data[static_cast<size_t>(i) * D]);
+      resid[static_cast<size_t>(c)] = static_cast<int32_t>(r.ln1r(i, c)) + r.ffn_out(i, c);
+    ilayernorm_row(resid.data(), D, qp.ln2, &r.out.data[static_cast<size_t>(i) * D], nullptr, &qp.ln2r,
+                   &r.out_r.data[static_cast<size_t>(i) * D]);
   }
 }
 
@@ -257,19 +261,32 @@ LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p) {
   return m;
 }
 
+TensorI16 widen_input(const TensorI8& x, int shift) {
+  if (shift < 0 || shift > 7) fail("widen_input: shift must be in 0..7");
+  TensorI16 xr(x.shape);
+  for (size_t e = 0; e < x.data.size(); ++e) xr.data[e] = static_cast<int16_t>(x.data[e] * (1 << shift));
+  return xr;
+}
+
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
                       const SplsResult* spls, const LayerSwitches& sw) {
+  return run_layer(cfg, p, w, x, widen_input(x, kSyntheticResShift), spls, sw);
+}
+
+LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw) {
   cfg.validate();
   p.validate(cfg);
   w.validate(cfg);
   check_shape(x, cfg.N, cfg.D, "x");
+  if (xr.shape != x.shape) fail("layer: tensor 'xr' must have shape [" + std::to_string(cfg.N) + "," + std::to_string(cfg.D) + "]");
   if (spls == nullptr && sw.any()) fail("run_layer: ESACT switches need an SPLS result");
   if (spls != nullptr) validate_spls(cfg, p, *spls);
   LayerResult r;
   r.dense = dense_macs(cfg, p);
   generate_qkv(cfg, p, w, x, spls, sw, r);
   attention(cfg, p, w.quant, r.q, r.k, r.v, spls, sw, r);
-  output_and_ffn(cfg, p, w, x, spls, sw, r);
+  output_and_ffn(cfg, p, w, xr, spls, sw, r);
   return r;
 }
 
@@ -346,14 +363,17 @@ LayerWeights make_synthetic_weights(const HwConfig& cfg, uint64_t seed) {
   // Logits: std ~ 2 log2 units (512 LSB of the 8-fraction-bit format).
   q.qk = RequantSet(requant_from_real(512.0 / (std::sqrt(static_cast<double>(dh)) * kAct * kAct)));
   q.av = RequantSet(requant_from_real(1.0 / 256.0));
-  q.res1_shift = q.res2_shift = 4;
-  const double branch = kAct * 16;  // branch std at the residual scale (x << 4)
+  const double branch = kAct * (1 << kSyntheticResShift);  // branch std at the residual scale (x << 4)
   q.oproj = RequantSet(requant_from_real(branch / (sd * 16.0 * sw)));  // attention output std ~ 16
   q.ln1 = synthetic_ln(rng, D);
+  // h1r at the residual-2 scale: 16x the resolution of h1 (what h1 << 4 had), no shift in the add.
+  q.ln1r = RequantSet(requant_from_real(std::ldexp(1.0, -14) * std::sqrt(static_cast<double>(D)) *
+                                        std::ldexp(1.0, -15) * 32.0 * 16.0));
   q.up = RequantSet(requant_from_real(1.5 * 1024 / acc_d));  // GELU input std ~ 1.5
   q.gelu = RequantSet(requant_from_real(24.0 * std::ldexp(1.0, -kGeluOutFrac)));  // 1/24 per LSB
   q.down = RequantSet(requant_from_real(branch / (sf * 24.0 * sw)));
   q.ln2 = synthetic_ln(rng, D);
+  q.ln2r = q.ln1r;  // yr at 16x the resolution of y (the x << 4 of the next synthetic layer)
   w.validate(cfg);
   return w;
 }

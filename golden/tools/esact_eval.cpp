@@ -475,8 +475,9 @@ Json header_json(const Context& ctx, const Args& a, const std::string& data_path
   if (ctx.quant) {
     o.set("calibration", Json(ctx.quant->calibration));
     o.set("float_int_boundary",
-          Json("float: embeddings + embedding LayerNorm, then INT8 per-tensor quantisation; integer: all encoder "
-               "layers (esact::run_layer); float: dequantised last-layer output, mean pooling, L2 normalisation"));
+          Json("float: embeddings + embedding LayerNorm, then quantisation to the first layer's INT8 input "
+               "and INT16 residual input (per tensor each); integer: all encoder layers "
+               "(esact::run_layer); float: dequantised last-layer output, mean pooling, L2 normalisation"));
     o.set("addition_weight_note",
           Json("reduction_with_prediction counts one prediction addition as one MAC (conservative)"));
   }
@@ -820,7 +821,9 @@ int run_export(const Args& a) {
       prov.set("layer", Json(l));
       prov.set("x", Json(std::string("INT8 input of layer ") + std::to_string(l) + " in the " +
                          (a.export_from == "int8" ? "INT8 dense" : "ESACT (configuration defaults)") +
-                         " integer forward, rows >= L zero; scale " + fmt("%.6g", q.in_scale[ul]) + " per LSB"));
+                         " integer forward, rows >= L zero; scale " + fmt("%.6g", q.in_scale[ul]) +
+                         " per LSB; xr: its INT16 residual copy, " +
+                         fmt("%.6g", q.res_scale[ul]) + " per LSB"));
       prov.set("wq_wk", Json("W_Q, W_K of layer " + std::to_string(l) + ", INT8 per output channel (absmax/127), y = x W"));
       prov.set("quantisation", Json(q.calibration));
       prov.set("command", Json("esact-eval export-vectors --split " + a.split + " --lines " + std::to_string(p->line) +
@@ -854,7 +857,8 @@ int run_export(const Args& a) {
           const std::string lname = "layer_" + req.name + (esact_mode ? "_esact" : "_dense");
           const vectors::LayerCase lc = vectors::layer_case_from_inputs(
               lname, c.params, settings.rho_milli, settings.tau_milli,
-              esact_mode ? LayerSwitches::esact() : LayerSwitches::dense(), trace.inputs[ul], ws, "../" + ws.name, wsha,
+              esact_mode ? LayerSwitches::esact() : LayerSwitches::dense(), trace.inputs[ul], trace.inputs_r[ul], ws,
+              "../" + ws.name, wsha,
               lprov, {"real"});
           vectors::write_layer_case(lc, a.out_dir + "/" + lname);
           std::printf("%s/%s: layer case, MACs %lld of %lld\n", a.out_dir.c_str(), lname.c_str(),

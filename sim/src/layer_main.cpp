@@ -88,6 +88,7 @@ LayerStimulus load_layer_stimulus(const std::string& case_dir, std::string* drif
   st.params = c.params;
   st.weights = c.weights.weights;
   st.x = c.x;
+  st.xr = c.xr;
   st.sw = c.sw;
   // The SPLS stream the RTL receives and the values it is compared with come from the case file;
   // the golden run supplies only which slices are computed (q_generated, kv_generated, ...).
@@ -106,9 +107,11 @@ LayerStimulus load_layer_stimulus(const std::string& case_dir, std::string* drif
   st.golden.attn = e.attn;
   st.golden.oproj = e.oproj;
   st.golden.ln1 = e.ln1;
+  st.golden.ln1r = e.ln1r;
   st.golden.ffn_hidden = e.ffn_hidden;
   st.golden.ffn_out = e.ffn_out;
   st.golden.out = e.out;
+  st.golden.out_r = e.out_r;
   return st;
 }
 

@@ -64,9 +64,10 @@ LayerStimulus make_layer_stimulus(const HwConfig& cfg, const SplsParams& p, uint
   st.params = p;
   st.weights = make_synthetic_weights(cfg, seed);
   st.x = make_synthetic_input(cfg, p.L, seed);
+  st.xr = widen_input(st.x, kSyntheticResShift);
   st.sw = sw;
   st.spls = run_spls(cfg, p, st.x, st.weights.wq, st.weights.wk);
-  st.golden = run_layer(cfg, p, st.weights, st.x, sw.any() ? &st.spls : nullptr, sw);
+  st.golden = run_layer(cfg, p, st.weights, st.x, st.xr, sw.any() ? &st.spls : nullptr, sw);
   return st;
 }
 

@@ -3,7 +3,7 @@
 namespace esact::sim {
 
 const char* layer_kind_name(LayerKind k) {
-  static const char* names[] = {"q", "k", "v", "attn", "oproj", "ln1", "ffn_hidden", "ffn_out", "out"};
+  static const char* names[] = {"q", "k", "v", "attn", "oproj", "ln1", "ffn_hidden", "ffn_out", "out", "ln1r", "out_r"};
   const int i = static_cast<int>(k);
   return i >= 0 && i < static_cast<int>(LayerKind::kCount) ? names[i] : "?";
 }
@@ -26,7 +26,10 @@ LayerScoreboard::LayerScoreboard(const HwConfig& cfg, const SplsParams& p, const
   };
   for (int i = 0; i < p.L; ++i) {
     const bool token_follower = spls && spls->token_rep.data[static_cast<size_t>(i)] != i;
-    for (int c0 = 0; c0 < D; c0 += W) add8(LayerKind::kOut, g.out, i, c0);
+    for (int c0 = 0; c0 < D; c0 += W) {
+      add8(LayerKind::kOut, g.out, i, c0);
+      add16(LayerKind::kOutR, g.out_r, i, c0);
+    }
     if (!debug) continue;
     for (int h = 0; h < H; ++h) {
       for (int c0 = h * dh; c0 < (h + 1) * dh; c0 += W) {
@@ -41,6 +44,7 @@ LayerScoreboard::LayerScoreboard(const HwConfig& cfg, const SplsParams& p, const
     for (int c0 = 0; c0 < D; c0 += W) {
       if (!(sw.reuse_oproj && token_follower)) add16(LayerKind::kOproj, g.oproj, i, c0);
       add8(LayerKind::kLn1, g.ln1, i, c0);
+      add16(LayerKind::kLn1r, g.ln1r, i, c0);
       if (!(sw.reuse_ffn && token_follower)) add16(LayerKind::kFfn, g.ffn_out, i, c0);
     }
     if (!(sw.reuse_ffn && token_follower))

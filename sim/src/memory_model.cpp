@@ -6,7 +6,7 @@ namespace esact::sim {
 
 namespace {
 
-constexpr int kSegs = 23;
+constexpr int kSegs = 25;
 
 // Words of each parameter segment, in image order (docs/spec.md section 22).
 uint64_t seg_words(const HwConfig& c, int s) {
@@ -19,6 +19,7 @@ uint64_t seg_words(const HwConfig& c, int s) {
     case 14: return D * 4 / W;
     case 15: case 19: return D * 2 / W;
     case 16: case 17: case 20: case 21: return D * 4 / W;
+    case 23: case 24: return D * 4 / W;  // LN1, LN2 residual-copy requantisers
     default: return 1;  // 18, 22: eps
   }
 }
@@ -39,7 +40,7 @@ LayerImageLayout layer_image_layout(const HwConfig& cfg) {
   LayerImageLayout l;
   l.word_bytes = W;
   l.x_base = 0;
-  l.param_base = static_cast<uint64_t>(cfg.N) * cfg.D / W;
+  l.param_base = static_cast<uint64_t>(cfg.N) * 3 * cfg.D / W;  // X rows of 3 D bytes
   uint64_t a = l.param_base;
   for (int s = 0; s < kSegs; ++s) {
     l.seg_start.push_back(a);
@@ -55,13 +56,21 @@ LayerImageLayout layer_image_layout(const HwConfig& cfg) {
   return l;
 }
 
-std::vector<uint8_t> build_layer_image(const HwConfig& cfg, const LayerWeights& w, const TensorI8& x) {
+std::vector<uint8_t> build_layer_image(const HwConfig& cfg, const LayerWeights& w, const TensorI8& x,
+                                       const TensorI16& xr) {
   const LayerImageLayout l = layer_image_layout(cfg);
   const uint64_t W = static_cast<uint64_t>(l.word_bytes);
   const int D = cfg.D, F = cfg.F, H = cfg.H;
   std::vector<uint8_t> img(l.words * W, 0);
+  if (xr.shape != x.shape) throw std::invalid_argument("build_layer_image: xr must have the shape of x");
   for (int i = 0; i < cfg.N; ++i)
-    for (int d = 0; d < D; ++d) img[static_cast<uint64_t>(i) * D + d] = static_cast<uint8_t>(x(i, d));
+    for (int d = 0; d < D; ++d) {
+      const uint64_t row = static_cast<uint64_t>(i) * 3 * D;
+      img[row + d] = static_cast<uint8_t>(x(i, d));
+      const uint16_t v = static_cast<uint16_t>(xr(i, d));
+      img[row + D + 2 * d] = static_cast<uint8_t>(v);
+      img[row + D + 2 * d + 1] = static_cast<uint8_t>(v >> 8);
+    }
   const LayerQuant& q = w.quant;
   auto seg = [&](int s) { return l.seg_start[static_cast<size_t>(s)] * W; };
   const std::vector<int32_t>* biases[4] = {&w.bq, &w.bk, &w.bv, &w.bo};
@@ -95,6 +104,10 @@ std::vector<uint8_t> build_layer_image(const HwConfig& cfg, const LayerWeights& 
     const uint64_t eps = static_cast<uint64_t>(lns[e]->eps);
     put32(img, seg(s0 + 3), static_cast<uint32_t>(eps));
     put32(img, seg(s0 + 3) + 4, static_cast<uint32_t>(eps >> 32));
+  }
+  for (int c = 0; c < D; ++c) {
+    put32(img, seg(23) + 4 * c, rq_word(q.ln1r[c]));
+    put32(img, seg(24) + 4 * c, rq_word(q.ln2r[c]));
   }
   const TensorI8* mats[6] = {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2};
   for (int m = 0; m < 6; ++m) {

@@ -412,6 +412,48 @@ TEST_CASE("ilayernorm: exact cases") {
       }
     }
   }
+  SUBCASE("INT16 second output: sat_16 of the requantised n * gamma + beta, ties rounded half up") {
+    // Per channel (M, S) with S in 1..2 makes about half the channels exact ties; large gammas and
+    // betas reach the INT16 saturation at both ends.
+    std::mt19937_64 rng(77);
+    int ties = 0, sat_lo = 0, sat_hi = 0;
+    for (int row = 0; row < 200; ++row) {
+      const int D = 32;
+      LnQuant ln = unit_ln(D);
+      std::vector<Requant> r16(static_cast<size_t>(D));
+      for (int d = 0; d < D; ++d) {
+        ln.gamma[static_cast<size_t>(d)] = static_cast<int16_t>(static_cast<int32_t>(rng() % 65535) - 32767);
+        ln.beta[static_cast<size_t>(d)] = static_cast<int32_t>(static_cast<int64_t>(rng() % (1u << 22)) - (1 << 21));
+        r16[static_cast<size_t>(d)] = row % 2 ? Requant{1, 1 + static_cast<int32_t>(rng() % 2)}
+                                              : Requant{1 + static_cast<int32_t>(rng() % 32767), 10 + static_cast<int32_t>(rng() % 20)};
+      }
+      const RequantSet rs(r16);
+      std::vector<int32_t> r(static_cast<size_t>(D)), n(static_cast<size_t>(D));
+      for (auto& v : r) v = static_cast<int32_t>(static_cast<int64_t>(rng() % 200001) - 100000);
+      std::vector<int8_t> y(static_cast<size_t>(D)), y_plain(static_cast<size_t>(D));
+      std::vector<int16_t> y16(static_cast<size_t>(D));
+      ilayernorm_row(r.data(), D, ln, y.data(), n.data(), &rs, y16.data());
+      ilayernorm_row(r.data(), D, ln, y_plain.data());
+      CHECK(y == y_plain);  // the second output changes nothing of the first
+      for (int d = 0; d < D; ++d) {
+        const size_t ud = static_cast<size_t>(d);
+        const int64_t t = int64_t{n[ud]} * ln.gamma[ud] + ln.beta[ud];
+        const Requant q = r16[ud];
+        const int64_t want = std::clamp<int64_t>(requant_by_division(static_cast<int32_t>(t), q), -32768, 32767);
+        CHECK(y16[ud] == want);
+        ties += ((t * q.M) & ((int64_t{1} << q.S) - 1)) == (int64_t{1} << (q.S - 1));
+        sat_lo += want == -32768;
+        sat_hi += want == 32767;
+      }
+    }
+    CHECK(ties > 500);
+    CHECK(sat_lo > 50);
+    CHECK(sat_hi > 50);
+    std::vector<int32_t> r(8, 0);
+    std::vector<int8_t> y(8);
+    std::vector<int16_t> y16(8);
+    CHECK_THROWS(ilayernorm_row(r.data(), 8, unit_ln(8), y.data(), nullptr, nullptr, y16.data()));
+  }
   SUBCASE("inputs outside (-2^17, 2^17) are rejected") {
     std::vector<int32_t> r(8, 0);
     std::vector<int8_t> y(8);

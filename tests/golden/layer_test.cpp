@@ -61,9 +61,10 @@ std::vector<int64_t> matmul(const std::vector<int64_t>& a, int rows, int K, cons
 // Independent integer reference of the dense layer, written from the spec text. It reuses only the
 // nonlinear units (isoftmax_row, igelu_raw, ilayernorm_row), which intops_test checks on their own.
 struct RefOut {
-  std::vector<int64_t> q, k, v, attn, oproj, ln1, hidden, ffn, out;
+  std::vector<int64_t> q, k, v, attn, oproj, ln1, ln1r, hidden, ffn, out, out_r;
 };
-RefOut reference_dense(const Case& c) {
+// xr: the INT16 residual-1 input; empty = x * 16 (what the six-argument run_layer supplies).
+RefOut reference_dense(const Case& c, const TensorI16* xr_in = nullptr) {
   const HwConfig& cfg = c.cfg;
   const int L = c.p.L, D = cfg.D, F = cfg.F, H = cfg.H, dh = cfg.dh();
   const LayerQuant& qp = c.w.quant;
@@ -98,13 +99,21 @@ RefOut reference_dense(const Case& c) {
   }
   r.oproj = requant_all(matmul(r.attn, L, D, c.w.wo, c.w.bo), D, qp.oproj, -32768, 32767);
   r.ln1.assign(static_cast<size_t>(L) * D, 0);
-  std::vector<int32_t> resid(static_cast<size_t>(D));
+  r.ln1r.assign(static_cast<size_t>(L) * D, 0);
+  std::vector<int32_t> resid(static_cast<size_t>(D)), norm(static_cast<size_t>(D));
   std::vector<int8_t> row(static_cast<size_t>(D));
   for (int i = 0; i < L; ++i) {
     for (int d = 0; d < D; ++d)
-      resid[static_cast<size_t>(d)] = static_cast<int32_t>(x[static_cast<size_t>(i) * D + d] * (int64_t{1} << qp.res1_shift) + r.oproj[static_cast<size_t>(i) * D + d]);
-    ilayernorm_row(resid.data(), D, qp.ln1, row.data());
-    for (int d = 0; d < D; ++d) r.ln1[static_cast<size_t>(i) * D + d] = row[static_cast<size_t>(d)];
+      resid[static_cast<size_t>(d)] = static_cast<int32_t>((xr_in ? int64_t{(*xr_in)(i, d)} : x[static_cast<size_t>(i) * D + d] * 16) +
+                                                           r.oproj[static_cast<size_t>(i) * D + d]);
+    ilayernorm_row(resid.data(), D, qp.ln1, row.data(), norm.data());
+    for (int d = 0; d < D; ++d) {
+      const size_t ud = static_cast<size_t>(d);
+      r.ln1[static_cast<size_t>(i) * D + d] = row[ud];
+      // h1r from the normalised value n, by the spec's formula (not the unit's second output)
+      const int64_t t = int64_t{norm[ud]} * qp.ln1.gamma[ud] + qp.ln1.beta[ud];
+      r.ln1r[static_cast<size_t>(i) * D + d] = clampv(rq_div(t, qp.ln1r[d]), -32768, 32767);
+    }
   }
   std::vector<int64_t> up = requant_all(matmul(r.ln1, L, D, c.w.w1, c.w.b1), F, qp.up, -32768, 32767);
   r.hidden.resize(up.size());
@@ -112,11 +121,17 @@ RefOut reference_dense(const Case& c) {
     r.hidden[e] = clampv(rq_div(igelu_raw(static_cast<int16_t>(up[e])), qp.gelu[static_cast<int64_t>(e % F)]), -128, 127);
   r.ffn = requant_all(matmul(r.hidden, L, F, c.w.w2, c.w.b2), D, qp.down, -32768, 32767);
   r.out.assign(static_cast<size_t>(L) * D, 0);
+  r.out_r.assign(static_cast<size_t>(L) * D, 0);
   for (int i = 0; i < L; ++i) {
     for (int d = 0; d < D; ++d)
-      resid[static_cast<size_t>(d)] = static_cast<int32_t>(r.ln1[static_cast<size_t>(i) * D + d] * (int64_t{1} << qp.res2_shift) + r.ffn[static_cast<size_t>(i) * D + d]);
-    ilayernorm_row(resid.data(), D, qp.ln2, row.data());
-    for (int d = 0; d < D; ++d) r.out[static_cast<size_t>(i) * D + d] = row[static_cast<size_t>(d)];
+      resid[static_cast<size_t>(d)] = static_cast<int32_t>(r.ln1r[static_cast<size_t>(i) * D + d] + r.ffn[static_cast<size_t>(i) * D + d]);
+    ilayernorm_row(resid.data(), D, qp.ln2, row.data(), norm.data());
+    for (int d = 0; d < D; ++d) {
+      const size_t ud = static_cast<size_t>(d);
+      r.out[static_cast<size_t>(i) * D + d] = row[ud];
+      const int64_t t = int64_t{norm[ud]} * qp.ln2.gamma[ud] + qp.ln2.beta[ud];
+      r.out_r[static_cast<size_t>(i) * D + d] = clampv(rq_div(t, qp.ln2r[d]), -32768, 32767);
+    }
   }
   return r;
 }
@@ -151,7 +166,7 @@ std::vector<double> float_layer(const Case& c) {
       }
     return o;
   };
-  auto layernorm = [&](const std::vector<double>& r, const LnQuant& ln) {
+  auto layernorm = [&](const std::vector<double>& r, const LnQuant& ln, const RequantSet& out) {
     std::vector<double> o(r.size());
     for (int i = 0; i < L; ++i) {
       double mean = 0, var = 0;
@@ -161,7 +176,7 @@ std::vector<double> float_layer(const Case& c) {
       var = var / D + static_cast<double>(ln.eps) / (static_cast<double>(D) * D * D);
       for (int d = 0; d < D; ++d) {
         const double n = (r[static_cast<size_t>(i) * D + d] - mean) / std::sqrt(var) * 32768.0 / std::sqrt(static_cast<double>(D));
-        o[static_cast<size_t>(i) * D + d] = (n * ln.gamma[static_cast<size_t>(d)] + ln.beta[static_cast<size_t>(d)]) * m(ln.out[d]);
+        o[static_cast<size_t>(i) * D + d] = (n * ln.gamma[static_cast<size_t>(d)] + ln.beta[static_cast<size_t>(d)]) * m(out[d]);
       }
     }
     return o;
@@ -189,16 +204,17 @@ std::vector<double> float_layer(const Case& c) {
       }
     }
   auto o = mm(attn, D, c.w.wo, c.w.bo, qp.oproj);
-  for (size_t e = 0; e < o.size(); ++e) o[e] += x[e] * (1 << qp.res1_shift);
-  const auto h1 = layernorm(o, qp.ln1);
+  for (size_t e = 0; e < o.size(); ++e) o[e] += x[e] * 16;  // xr = x * 2^4 (six-argument run_layer)
+  const auto h1 = layernorm(o, qp.ln1, qp.ln1.out);
+  const auto h1r = layernorm(o, qp.ln1, qp.ln1r);
   auto up = mm(h1, D, c.w.w1, c.w.b1, qp.up);
   for (size_t e = 0; e < up.size(); ++e) {
     const double xr = up[e] / 1024.0;
     up[e] = 0.5 * xr * (1.0 + std::erf(xr / std::sqrt(2.0))) * std::ldexp(1.0, kGeluOutFrac) * m(qp.gelu[static_cast<int64_t>(e % F)]);
   }
   auto f = mm(up, F, c.w.w2, c.w.b2, qp.down);
-  for (size_t e = 0; e < f.size(); ++e) f[e] += h1[e] * (1 << qp.res2_shift);
-  return layernorm(f, qp.ln2);
+  for (size_t e = 0; e < f.size(); ++e) f[e] += h1r[e];
+  return layernorm(f, qp.ln2, qp.ln2.out);
 }
 
 }  // namespace
@@ -226,6 +242,8 @@ TEST_CASE("dense layer on tiny equals the independent integer reference, bit for
         per_channel(q.gelu, c.cfg.F, 8);
         per_channel(q.down, c.cfg.D, 9);
         per_channel(q.ln1.out, c.cfg.D, 10);
+        per_channel(q.ln1r, c.cfg.D, 12);
+        per_channel(q.ln2r, c.cfg.D, 13);
         per_channel(q.ln2.out, c.cfg.D, 11);
       }
       CAPTURE(L);
@@ -238,10 +256,24 @@ TEST_CASE("dense layer on tiny equals the independent integer reference, bit for
       CHECK(rows_equal(r.attn, ref.attn, L));
       CHECK(rows_equal(r.oproj, ref.oproj, L));
       CHECK(rows_equal(r.ln1, ref.ln1, L));
+      CHECK(rows_equal(r.ln1r, ref.ln1r, L));
       CHECK(rows_equal(r.ffn_hidden, ref.hidden, L));
       CHECK(rows_equal(r.ffn_out, ref.ffn, L));
       CHECK(rows_equal(r.out, ref.out, L));
+      CHECK(rows_equal(r.out_r, ref.out_r, L));
       CHECK(r.executed == r.dense);
+      // An explicit INT16 residual input (not x * 16) is what residual 1 adds: random values.
+      TensorI16 xr({c.cfg.N, c.cfg.D});
+      std::mt19937_64 rng(seed * 7 + static_cast<uint64_t>(L));
+      for (int i = 0; i < L; ++i)
+        for (int d = 0; d < c.cfg.D; ++d) xr(i, d) = static_cast<int16_t>(static_cast<int>(rng() % 8001) - 4000);
+      const LayerResult rx = run_layer(c.cfg, c.p, c.w, c.x, xr, nullptr, LayerSwitches::dense());
+      const RefOut refx = reference_dense(c, &xr);
+      CHECK(rows_equal(rx.ln1, refx.ln1, L));
+      CHECK(rows_equal(rx.ln1r, refx.ln1r, L));
+      CHECK(rows_equal(rx.out, refx.out, L));
+      CHECK(rows_equal(rx.out_r, refx.out_r, L));
+      CHECK_FALSE(rows_equal(rx.ln1, ref.ln1, L));
       CHECK(r.dense == dense_macs(c.cfg, c.p));
       CHECK(r.dense.q == int64_t{L} * 32 * 32);
       CHECK(r.dense.qk == int64_t{2} * L * L * 16);
@@ -329,10 +361,12 @@ TEST_CASE("synthetic weights are deterministic and keep activations in range") {
     check(r.v, "v", -128, 127);
     check(r.attn, "attn", -128, 127);
     check(r.oproj, "oproj", -32768, 32767);
+    check(r.ln1r, "ln1r", -32768, 32767);
     check(r.ln1, "ln1", -128, 127);
     check(r.ffn_hidden, "ffn_hidden", -128, 127);
     check(r.ffn_out, "ffn_out", -32768, 32767);
     check(r.out, "out", -128, 127);
+    check(r.out_r, "out_r", -32768, 32767);
   }
 }
 
@@ -384,6 +418,7 @@ TEST_CASE("ESACT mode with every switch off equals dense") {
     const LayerResult d = run_layer(c.cfg, c.p, c.w, c.x, nullptr, LayerSwitches::dense());
     const LayerResult e = run_layer(c.cfg, c.p, c.w, c.x, &c.spls, LayerSwitches{});
     CHECK(e.out == d.out);
+    CHECK(e.out_r == d.out_r);
     CHECK(e.q == d.q);
     CHECK(e.k == d.k);
     CHECK(e.v == d.v);
@@ -391,6 +426,7 @@ TEST_CASE("ESACT mode with every switch off equals dense") {
     CHECK(e.attn == d.attn);
     CHECK(e.oproj == d.oproj);
     CHECK(e.ln1 == d.ln1);
+    CHECK(e.ln1r == d.ln1r);
     CHECK(e.ffn_hidden == d.ffn_hidden);
     CHECK(e.ffn_out == d.ffn_out);
     CHECK(e.executed == d.dense);
@@ -551,6 +587,7 @@ TEST_CASE("each ESACT switch alone changes only what it should and counts fewer 
     sw.reuse_ffn = true;
     const LayerResult e = run_layer(cfg, c.p, c.w, c.x, &c.spls, sw);
     CHECK(e.ln1 == d.ln1);
+    CHECK(e.ln1r == d.ln1r);
     CHECK(e.oproj == d.oproj);
     for (int i = 0; i < L; ++i) {
       const int t = c.spls.token_rep.data[static_cast<size_t>(i)];
@@ -616,8 +653,11 @@ TEST_CASE("run_layer rejects switches without SPLS and illegal parameters") {
   sw.reuse_ffn = true;
   CHECK_THROWS_AS(run_layer(c.cfg, c.p, c.w, c.x, nullptr, sw), std::invalid_argument);
   LayerWeights bad = c.w;
-  bad.quant.res1_shift = 8;
+  CHECK_THROWS_AS(run_layer(c.cfg, c.p, c.w, c.x, TensorI16({c.cfg.N, c.cfg.D + 1}), nullptr, LayerSwitches{}),
+                  std::invalid_argument);  // xr of the wrong shape
+  bad.quant.ln2r = RequantSet(std::vector<Requant>(3));
   CHECK_THROWS_AS(run_layer(c.cfg, c.p, bad, c.x, nullptr, LayerSwitches{}), std::invalid_argument);
+  bad = c.w;
   bad = c.w;
   bad.quant.qk = RequantSet(std::vector<Requant>(3));
   CHECK_THROWS_AS(run_layer(c.cfg, c.p, bad, c.x, nullptr, LayerSwitches{}), std::invalid_argument);

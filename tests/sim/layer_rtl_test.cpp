@@ -5,6 +5,7 @@
 // configuration (a switch the golden run did not use) must fail too.
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "esact/sim/layer_models.h"
@@ -65,6 +66,35 @@ TEST_CASE("esact_layer_top tiny: each switch alone, causal and short sequences")
   CHECK(run(make_layer_stimulus(cfg, tiny_params(cfg, 11, true), 4, LayerSwitches::esact(), "causal"), 0.2, 5).pass);
   CHECK(run(make_layer_stimulus(cfg, tiny_params(cfg, 5), 5, LayerSwitches::dense(), "short"), 0.0).pass);
   CHECK(run(make_layer_stimulus(cfg, tiny_params(cfg, 1), 6, LayerSwitches::esact(), "one"), 0.0).pass);
+}
+
+TEST_CASE("esact_layer_top tiny: the INT16 residual input xr is what residual 1 adds (not x * 16)") {
+  // Random INT16 residual inputs, per-channel LayerNorm requantisers with round-half-up ties on the
+  // INT16 copies (S = 1), in dense and ESACT mode, with and without stalls; h1r and yr are compared
+  // on the debug stream (LN1R, OUTR beats).
+  const HwConfig cfg = config_by_name("tiny");
+  for (const bool esact_mode : {false, true}) {
+    CAPTURE(esact_mode);
+    LayerStimulus st = make_layer_stimulus(cfg, tiny_params(cfg, 13), 8,
+                                           esact_mode ? LayerSwitches::esact() : LayerSwitches::dense(), "xr");
+    std::mt19937_64 rng(esact_mode ? 91 : 92);
+    for (int i = 0; i < st.params.L; ++i)
+      for (int d = 0; d < cfg.D; ++d) st.xr(i, d) = static_cast<int16_t>(static_cast<int>(rng() % 6001) - 3000);
+    std::vector<Requant> r1, r2;
+    for (int d = 0; d < cfg.D; ++d) {
+      const Requant a = st.weights.quant.ln1r[d], b = st.weights.quant.ln2r[d];
+      r1.push_back(d % 4 == 0 ? Requant{1, 1} : Requant{a.M - 11 * (d % 7), a.S});
+      r2.push_back(d % 4 == 1 ? Requant{1, 1} : Requant{b.M - 13 * (d % 5), b.S});
+    }
+    st.weights.quant.ln1r = RequantSet(r1);
+    st.weights.quant.ln2r = RequantSet(r2);
+    const LayerResult x16 = run_layer(cfg, st.params, st.weights, st.x, widen_input(st.x, kSyntheticResShift),
+                                      esact_mode ? &st.spls : nullptr, st.sw);
+    st.golden = run_layer(cfg, st.params, st.weights, st.x, st.xr, esact_mode ? &st.spls : nullptr, st.sw);
+    CHECK_FALSE(x16.ln1 == st.golden.ln1);  // the stimulus does depend on xr
+    CHECK(run(st, 0.0).pass);
+    CHECK(run(st, 0.3, 4).pass);
+  }
 }
 
 TEST_CASE("esact_layer_top tiny: planted errors are caught and located") {

@@ -1,7 +1,9 @@
 // RTL unit test: esact_layernorm (spec sections 13, 14) against golden ilayernorm_row: the normalised
-// value n and the INT8 output of every channel, for seeded rows with ranges up to 2^17, random
-// gamma / beta / eps / per-channel requantisers, constant rows (n = 0) and two-level rows; with and
-// without random valid/ready stalls.
+// value n, the INT8 output and the INT16 second output (LN1's residual-2 copy) of every channel, for
+// seeded rows with ranges up to 2^17, random gamma / beta / eps / per-channel requantisers, constant
+// rows (n = 0), two-level rows and rows whose INT16 requantiser has S <= 2 (round-half-up ties on
+// about half the channels, and INT16 saturation at both ends); with and without random valid/ready
+// stalls.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -24,6 +26,7 @@ constexpr int kBeats = kD / kLanes;
 struct Token {
   std::vector<int32_t> r;
   esact::LnQuant ln;
+  esact::RequantSet rq16;
 };
 
 Token random_token(std::mt19937_64& rng, int kind) {
@@ -47,6 +50,12 @@ Token random_token(std::mt19937_64& rng, int kind) {
     rq[d] = {1 + static_cast<int32_t>(rng() % 32767), 10 + static_cast<int32_t>(rng() % 20)};
   }
   t.ln.out = esact::RequantSet(rq);
+  std::vector<esact::Requant> rq16(kD);
+  for (int d = 0; d < kD; ++d) {
+    if (kind == 3) rq16[d] = {1 + static_cast<int32_t>(rng() % 2), 1 + static_cast<int32_t>(rng() % 2)};  // ties
+    else rq16[d] = {1 + static_cast<int32_t>(rng() % 32767), 6 + static_cast<int32_t>(rng() % 24)};
+  }
+  t.rq16 = esact::RequantSet(rq16);
   t.ln.eps = rng() % 3 == 0 ? 1 : static_cast<int64_t>(1 + rng() % (int64_t{1} << 40));
   return t;
 }
@@ -61,8 +70,11 @@ int run(const std::vector<Token>& toks, uint64_t seed, double stall) {
   int errors = 0;
   bool offered = false;
   std::vector<int8_t> y(kD);
+  std::vector<int16_t> y16(kD);
   std::vector<int32_t> n(kD);
-  auto expect = [&](size_t i) { esact::ilayernorm_row(toks[i].r.data(), kD, toks[i].ln, y.data(), n.data()); };
+  auto expect = [&](size_t i) {
+    esact::ilayernorm_row(toks[i].r.data(), kD, toks[i].ln, y.data(), n.data(), &toks[i].rq16, y16.data());
+  };
   expect(0);
   while (out_tok < toks.size() && b.cycle() < 200000) {
     if (!offered && in_tok < toks.size() && !in_stall.stall()) {
@@ -83,6 +95,8 @@ int run(const std::vector<Token>& toks, uint64_t seed, double stall) {
       set_field(b->beta_i, 32 * l, 32, static_cast<uint32_t>(cur.ln.beta[d]));
       set_field(b->rq_i, 21 * l, 15, static_cast<uint64_t>(cur.ln.out[d].M));
       set_field(b->rq_i, 21 * l + 15, 6, static_cast<uint64_t>(cur.ln.out[d].S));
+      set_field(b->rq16_i, 21 * l, 15, static_cast<uint64_t>(cur.rq16[d].M));
+      set_field(b->rq16_i, 21 * l + 15, 6, static_cast<uint64_t>(cur.rq16[d].S));
     }
     b.settle();
     const bool in_hs = b->in_valid_i && b->in_ready_o;
@@ -92,8 +106,10 @@ int run(const std::vector<Token>& toks, uint64_t seed, double stall) {
         const int d = static_cast<int>(out_beat) * kLanes + l;
         const int64_t yy = esact::sim::sign_extend(get_field(b->out_y_o, 8 * l, 8), 8);
         const int64_t nn = esact::sim::sign_extend(get_field(b->out_norm_o, 17 * l, 17), 17);
-        if ((yy != y[d] || nn != n[d]) && errors++ < 5)
-          MESSAGE("token " << out_tok << " d " << d << ": rtl y " << yy << " n " << nn << ", golden y " << int(y[d]) << " n " << n[d]);
+        const int64_t yw = esact::sim::sign_extend(get_field(b->out_y16_o, 16 * l, 16), 16);
+        if ((yy != y[d] || nn != n[d] || yw != y16[d]) && errors++ < 5)
+          MESSAGE("token " << out_tok << " d " << d << ": rtl y " << yy << " y16 " << yw << " n " << nn << ", golden y "
+                           << int(y[d]) << " y16 " << y16[d] << " n " << n[d]);
       }
       if (++out_beat == kBeats) {
         out_beat = 0;
@@ -119,13 +135,14 @@ int run(const std::vector<Token>& toks, uint64_t seed, double stall) {
 TEST_CASE("esact_layernorm: seeded, constant and two-level rows equal golden without stalls") {
   std::mt19937_64 rng(31);
   std::vector<Token> toks;
-  for (int i = 0; i < 600; ++i) toks.push_back(random_token(rng, i % 10 == 0 ? 1 : i % 10 == 1 ? 2 : 0));
+  for (int i = 0; i < 600; ++i)
+    toks.push_back(random_token(rng, i % 10 == 0 ? 1 : i % 10 == 1 ? 2 : i % 10 == 2 ? 3 : 0));
   CHECK(run(toks, 1, 0.0) == 0);
 }
 
 TEST_CASE("esact_layernorm: equals golden under random valid/ready stalls") {
   std::mt19937_64 rng(32);
   std::vector<Token> toks;
-  for (int i = 0; i < 150; ++i) toks.push_back(random_token(rng, i % 7 == 0 ? 1 : 0));
+  for (int i = 0; i < 150; ++i) toks.push_back(random_token(rng, i % 7 == 0 ? 1 : i % 7 == 1 ? 3 : 0));
   CHECK(run(toks, 9, 0.4) == 0);
 }

@@ -646,7 +646,7 @@ Manifest write_corpus(const std::string& out_dir, std::ostream* log) {
   for (const LayerCase& r : real_layer_cases) {
     const std::string wname = fs::path(r.weights_path).filename().string();
     const std::string wsha = write_layer_weights(r.weights, out_dir + "/" + r.config.name + "/" + wname);
-    const LayerCase c = layer_case_from_inputs(r.name, r.params, r.rho_milli, r.tau_milli, r.sw, r.x, r.weights,
+    const LayerCase c = layer_case_from_inputs(r.name, r.params, r.rho_milli, r.tau_milli, r.sw, r.x, r.xr, r.weights,
                                                r.weights_path, wsha, r.provenance, {"real"});
     ManifestEntry me;
     me.path = c.config.name + "/" + c.name;

@@ -133,7 +133,9 @@ void visit_requants(Q& q, F&& f) {
   f("rq_gelu", q.gelu);
   f("rq_down", q.down);
   f("ln1_out", q.ln1.out);
+  f("ln1r_out", q.ln1r);
   f("ln2_out", q.ln2.out);
+  f("ln2r_out", q.ln2r);
 }
 
 std::vector<Blob> weight_blobs(const LayerWeightsSet& s) {
@@ -176,6 +178,7 @@ template <typename Case, typename F>
 void visit_layer_tensors(Case& c, F&& f) {
   const int64_t N = c.config.N, D = c.config.D, H = c.config.H, Fw = c.config.F;
   f("x", "input", std::vector<int64_t>{N, D}, c.x);
+  f("xr", "input", std::vector<int64_t>{N, D}, c.xr);
   if (c.sw.any()) {
     f("topk_mask", "spls", std::vector<int64_t>{H, N, N}, c.spls.topk_mask);
     f("rep", "spls", std::vector<int64_t>{H, N}, c.spls.rep);
@@ -189,9 +192,11 @@ void visit_layer_tensors(Case& c, F&& f) {
   f("attn", "expected", std::vector<int64_t>{N, D}, e.attn);
   f("oproj", "expected", std::vector<int64_t>{N, D}, e.oproj);
   f("ln1", "expected", std::vector<int64_t>{N, D}, e.ln1);
+  f("ln1r", "expected", std::vector<int64_t>{N, D}, e.ln1r);
   f("ffn_hidden", "expected", std::vector<int64_t>{N, Fw}, e.ffn_hidden);
   f("ffn_out", "expected", std::vector<int64_t>{N, D}, e.ffn_out);
   f("out", "expected", std::vector<int64_t>{N, D}, e.out);
+  f("out_r", "expected", std::vector<int64_t>{N, D}, e.out_r);
 }
 
 const char* kSwitchNames[6] = {"skip_q", "skip_kv", "topk_attn", "reuse_attn", "reuse_oproj", "reuse_ffn"};
@@ -297,8 +302,6 @@ std::string write_layer_weights(const LayerWeightsSet& s, const std::string& dir
   doc.set("generator", detail::generator_json(s.generator_name, s.generator_version));
   doc.set("provenance", s.provenance);
   Json q = Json::object();
-  q.set("res1_shift", s.weights.quant.res1_shift);
-  q.set("res2_shift", s.weights.quant.res2_shift);
   q.set("ln1_eps", Json(static_cast<long long>(s.weights.quant.ln1.eps)));
   q.set("ln2_eps", Json(static_cast<long long>(s.weights.quant.ln2.eps)));
   doc.set("quant", q);
@@ -326,10 +329,8 @@ LayerWeightsSet load_layer_weights(const std::string& dir_in) {
   s.generator_version = gen.string("version");
   s.provenance = detail::read_provenance(root);
   const Fields q(file, root.get("quant"), "quant");
-  q.only({"res1_shift", "res2_shift", "ln1_eps", "ln2_eps"});
+  q.only({"ln1_eps", "ln2_eps"});
   LayerWeights& w = s.weights;
-  w.quant.res1_shift = static_cast<int>(q.integer("res1_shift", 0, 7));
-  w.quant.res2_shift = static_cast<int>(q.integer("res2_shift", 0, 7));
   w.quant.ln1.eps = q.integer("ln1_eps", 1, int64_t{1} << 61);
   w.quant.ln2.eps = q.integer("ln2_eps", 1, int64_t{1} << 61);
   const Fields t(file, root.get("tensors"), "tensors");
@@ -505,15 +506,18 @@ LayerCase load_layer_case(const std::string& case_dir_in) {
   // ---- structural rules ----
   const int64_t L = c.params.L, N = c.config.N, H = c.config.H, dh = c.config.dh();
   require_zero_rows(c.x, L, dir + "/x.npy");
+  require_zero_rows(c.xr, L, dir + "/xr.npy");
   require_zero_rows(c.expected.q, L, dir + "/q.npy");
   require_zero_rows(c.expected.k, L, dir + "/k.npy");
   require_zero_rows(c.expected.v, L, dir + "/v.npy");
   require_zero_rows(c.expected.attn, L, dir + "/attn.npy");
   require_zero_rows(c.expected.oproj, L, dir + "/oproj.npy");
   require_zero_rows(c.expected.ln1, L, dir + "/ln1.npy");
+  require_zero_rows(c.expected.ln1r, L, dir + "/ln1r.npy");
   require_zero_rows(c.expected.ffn_hidden, L, dir + "/ffn_hidden.npy");
   require_zero_rows(c.expected.ffn_out, L, dir + "/ffn_out.npy");
   require_zero_rows(c.expected.out, L, dir + "/out.npy");
+  require_zero_rows(c.expected.out_r, L, dir + "/out_r.npy");
   if (c.sw.any()) {
     const SplsResult& s = c.spls;
     for (int64_t h = 0; h < H; ++h)
@@ -560,7 +564,7 @@ LayerGolden run_layer_golden(const LayerCase& c) {
   SplsParams p = c.params;
   p.predict_from = PredictFrom::kProjected;
   if (c.sw.any()) g.spls = run_spls(c.config, p, c.x, c.weights.weights.wq, c.weights.weights.wk);
-  g.layer = run_layer(c.config, p, c.weights.weights, c.x, c.sw.any() ? &g.spls : nullptr, c.sw);
+  g.layer = run_layer(c.config, p, c.weights.weights, c.x, c.xr, c.sw.any() ? &g.spls : nullptr, c.sw);
   return g;
 }
 
@@ -596,6 +600,7 @@ std::string layer_drift(const LayerCase& c, const LayerGolden& g) {
   diff("attn", g.layer.attn, e.attn, d);
   diff("oproj", g.layer.oproj, e.oproj, d);
   diff("ln1", g.layer.ln1, e.ln1, d);
+  diff("ln1r", g.layer.ln1r, e.ln1r, d);
   diff("ffn_hidden", g.layer.ffn_hidden, e.ffn_hidden, d);
   diff("ffn_out", g.layer.ffn_out, e.ffn_out, d);
   diff("out", g.layer.out, e.out, d);
@@ -633,7 +638,7 @@ std::vector<std::string> derive_layer_tags(const LayerCase& c) {
 
 LayerCase layer_case_from_inputs(const std::string& name, const SplsParams& p, std::optional<int> rho_milli,
                                  std::optional<int> tau_milli, const LayerSwitches& sw, const TensorI8& x,
-                                 const LayerWeightsSet& w, const std::string& weights_path,
+                                 const TensorI16& xr, const LayerWeightsSet& w, const std::string& weights_path,
                                  const std::string& weights_sha256, const Json& provenance,
                                  const std::vector<std::string>& extra_tags) {
   LayerCase c;
@@ -652,10 +657,13 @@ LayerCase layer_case_from_inputs(const std::string& name, const SplsParams& p, s
   c.weights_sha256 = weights_sha256;
   c.weights = w;
   c.x = x;
+  c.xr = xr;
   if (x.shape != std::vector<int64_t>{c.config.N, c.config.D}) throw GeneratorError("layer input x must be [N, D]");
+  if (xr.shape != x.shape) throw GeneratorError("layer input xr must be [N, D]");
   for (int64_t i = p.L; i < c.config.N; ++i)
     for (int64_t d = 0; d < c.config.D; ++d)
-      if (x(i, d) != 0) throw GeneratorError("layer input x: padding row " + std::to_string(i) + " is not zero");
+      if (x(i, d) != 0 || xr(i, d) != 0)
+        throw GeneratorError("layer input x/xr: padding row " + std::to_string(i) + " is not zero");
   const LayerGolden g = run_layer_golden(c);
   c.spls = g.spls;
   c.expected = g.layer;
@@ -701,11 +709,12 @@ LayerCase generate_layer_case(const LayerGenRequest& r, const LayerWeightsSet& w
   c.generator_name = kGeneratorName;
   c.generator_version = kGeneratorVersion;
   c.provenance = Json("synthetic: make_synthetic_input (runs of 1..5 correlated tokens), seed " + std::to_string(r.seed) +
-                      "; weights " + w.name);
+                      ", xr = x * 2^" + std::to_string(kSyntheticResShift) + " (widen_input); weights " + w.name);
   c.weights_path = weights_path;
   c.weights_sha256 = weights_sha256;
   c.weights = w;
   c.x = make_synthetic_input(c.config, L, r.seed);
+  c.xr = widen_input(c.x, kSyntheticResShift);
   const LayerGolden g = run_layer_golden(c);
   c.spls = g.spls;
   c.expected = g.layer;

@@ -116,8 +116,11 @@ struct LnQuant {
   void validate(int D, const char* what) const;
 };
 
-// One token. norm_out (optional, D entries) receives n_d for tests. Throws if |r| >= 2^17.
+// One token. norm_out (optional, D entries) receives n_d for tests. With out16_rq (1 or D entries)
+// and out16 given, a second output y16_d = sat_i16(requant(n_d * gamma_d + beta_d, out16_rq[d])) is
+// written from the same value (LN1's INT16 residual-2 copy, spec section 15). Throws if |r| >= 2^17.
 void ilayernorm_row(const int32_t* r, int D, const LnQuant& ln, int8_t* out,
-                    int32_t* norm_out = nullptr);
+                    int32_t* norm_out = nullptr, const RequantSet* out16_rq = nullptr,
+                    int16_t* out16 = nullptr);
 
 }  // namespace esact

@@ -19,13 +19,15 @@ struct LayerQuant {
   RequantSet qk;       // QK^T acc -> INT16 logits, log2 units, 8 fraction bits       (1 or H)
   RequantSet av;       // xV acc -> INT8 attention output                              (1 or D)
   RequantSet oproj;    // output-projection acc -> INT16 branch, residual-1 scale     (1 or D)
-  int res1_shift = 0;  // 0..7: residual 1 = (x << res1_shift) + branch
-  LnQuant ln1;
+  // residual 1 = xr + branch (xr: the INT16 layer input at the residual-1 scale; no shift)
+  LnQuant ln1;         // LN1 -> INT8 h1, the FFN-up operand                           (out: 1 or D)
+  RequantSet ln1r;     // LN1 -> INT16 h1r, the residual-2 skip operand at the Fo scale (1 or D)
   RequantSet up;       // FFN-up acc -> INT16 GELU input, 10 fraction bits            (1 or F)
   RequantSet gelu;     // igelu_raw -> INT8 FFN hidden                                 (1 or F)
   RequantSet down;     // FFN-down acc -> INT16 branch, residual-2 scale              (1 or D)
-  int res2_shift = 0;  // 0..7: residual 2 = (h1 << res2_shift) + branch
-  LnQuant ln2;
+  // residual 2 = h1r + branch (both INT16 at the residual-2 scale; no shift)
+  LnQuant ln2;         // LN2 -> INT8 y, the next layer's x                            (out: 1 or D)
+  RequantSet ln2r;     // LN2 -> INT16 yr, the next layer's xr (its residual-1 scale)  (1 or D)
   void validate(const HwConfig& cfg) const;  // throws std::invalid_argument naming the field
 };
 
@@ -76,10 +78,12 @@ struct LayerResult {
   TensorU8 attn_computed;    // [H, N] 1 where the head's attention row was computed (not copied)
   TensorI8 attn;             // [N, D] attention output (heads concatenated)
   TensorI16 oproj;           // [N, D] output-projection branch (residual-1 scale)
-  TensorI8 ln1;              // [N, D] LayerNorm 1 output h1
+  TensorI8 ln1;              // [N, D] LayerNorm 1 output h1 (INT8, FFN-up operand)
+  TensorI16 ln1r;            // [N, D] LayerNorm 1 output h1r (INT16, residual-2 scale)
   TensorI8 ffn_hidden;       // [N, F] GELU output of computed tokens
   TensorI16 ffn_out;         // [N, D] FFN branch (residual-2 scale)
-  TensorI8 out;              // [N, D] layer output
+  TensorI8 out;              // [N, D] layer output y (INT8: the next layer's x)
+  TensorI16 out_r;           // [N, D] layer output yr (INT16: the next layer's xr)
   LayerMacs executed, dense;
 };
 
@@ -97,12 +101,21 @@ void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant
 std::vector<uint8_t> attention_columns(const HwConfig& cfg, const SplsParams& p, const SplsResult* spls,
                                        const LayerSwitches& sw, int h, int i);
 // Section 18: output projection, residual, LN1, FFN, residual, LN2 (with the section 19 reuse).
-void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI16& xr,
                     const SplsResult* spls, const LayerSwitches& sw, LayerResult& r);
 // Dense MAC counts for L valid tokens (section 20).
 LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p);
 
 // The whole layer. spls == nullptr means dense (then every switch must be off).
+// x: INT8 [N, D], the QKV (and SPLS) operand; xr: INT16 [N, D], the residual-1 skip operand at the
+// scale of the output-projection branch. Rows >= L of both are zero.
+LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
+                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw);
+// xr = x * 2^shift: the residual input of a producer that has only the INT8 x (synthetic data).
+TensorI16 widen_input(const TensorI8& x, int shift);
+// The synthetic weights' residual-1 scale: xr = x * 2^kSyntheticResShift.
+constexpr int kSyntheticResShift = 4;
+// run_layer with xr = widen_input(x, kSyntheticResShift) (tests and synthetic vectors).
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
                       const SplsResult* spls, const LayerSwitches& sw);
 

@@ -31,9 +31,10 @@ struct LayerStimulus {
   SplsParams params;
   LayerWeights weights;
   TensorI8 x;
+  TensorI16 xr;            // INT16 layer input at the residual-1 scale
   LayerSwitches sw;        // all off: dense
   SplsResult spls;         // used when a switch is on
-  LayerResult golden;      // run_layer(cfg, params, weights, x, sw.any() ? &spls : nullptr, sw)
+  LayerResult golden;      // run_layer(cfg, params, weights, x, xr, sw.any() ? &spls : nullptr, sw)
 };
 
 struct LayerRunOptions {
@@ -84,7 +85,7 @@ inline uint32_t layer_switch_bits(const LayerSwitches& sw) {
 
 // The memory model serving the layer image with the run's latency, seed and back-pressure.
 inline MemoryModel make_layer_memory(const LayerStimulus& st, const LayerRunOptions& lopt) {
-  return MemoryModel(build_layer_image(st.cfg, st.weights, st.x), st.cfg.mac_cols,
+  return MemoryModel(build_layer_image(st.cfg, st.weights, st.x, st.xr), st.cfg.mac_cols,
                      lopt.mem_latency ? lopt.mem_latency : st.cfg.mem_latency, lopt.run.seed, lopt.run.stall_prob);
 }
 
@@ -104,8 +105,6 @@ void drive_layer_cfg(Model& m, const LayerStimulus& st, uint32_t switches, bool 
   m.cfg_len_i = static_cast<uint32_t>(st.params.L);
   m.cfg_causal_i = st.params.causal;
   m.cfg_switch_i = switches;
-  m.cfg_res1_i = static_cast<uint32_t>(st.weights.quant.res1_shift);
-  m.cfg_res2_i = static_cast<uint32_t>(st.weights.quant.res2_shift);
   m.cfg_dbg_i = debug;
 }
 

@@ -14,7 +14,7 @@
 
 namespace esact::sim {
 
-enum class LayerKind : int { kQ = 0, kK, kV, kAttn, kOproj, kLn1, kHidden, kFfn, kOut, kCount };
+enum class LayerKind : int { kQ = 0, kK, kV, kAttn, kOproj, kLn1, kHidden, kFfn, kOut, kLn1r, kOutR, kCount };
 const char* layer_kind_name(LayerKind k);  // golden tensor name: q, k, v, attn, oproj, ln1, ...
 
 struct LayerBeat {

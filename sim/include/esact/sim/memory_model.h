@@ -18,15 +18,17 @@ namespace esact::sim {
 struct LayerImageLayout {
   int word_bytes = 0;
   uint64_t x_base = 0, param_base = 0, weight_base = 0, words = 0;
-  std::vector<uint64_t> seg_start;  // 23 parameter segments (section 22 table), then the end
+  std::vector<uint64_t> seg_start;  // 25 parameter segments (section 22 table), then the end
   uint64_t weight_matrix_base[6] = {};  // W_Q, W_K, W_V, W_O, W_1, W_2
 };
 
 LayerImageLayout layer_image_layout(const HwConfig& cfg);
 
-// The byte image: x rows (L valid, the rest 0), parameters, weights. Throws std::invalid_argument if
-// the configuration cannot hold the layout (MAC_COLS must be a multiple of 8 dividing dh, N, F).
-std::vector<uint8_t> build_layer_image(const HwConfig& cfg, const LayerWeights& w, const TensorI8& x);
+// The byte image: X rows (row i: the D INT8 values x[i], then the D INT16 values xr[i], little-endian;
+// L valid, the rest 0), parameters, weights. Throws std::invalid_argument if the configuration cannot
+// hold the layout (MAC_COLS must be a multiple of 8 dividing dh, N, F).
+std::vector<uint8_t> build_layer_image(const HwConfig& cfg, const LayerWeights& w, const TensorI8& x,
+                                       const TensorI16& xr);
 
 class MemoryModel {
  public:

@@ -43,10 +43,11 @@ struct LayerCase {
   std::string weights_path;    // relative to the case directory, e.g. "../layer_weights_s1"
   std::string weights_sha256;  // of weights.json
   LayerWeightsSet weights;     // filled by the loader (and needed by the writer for the summary)
-  TensorI8 x;                  // [N, D] input
+  TensorI8 x;                  // [N, D] input (INT8: QKV and SPLS operand)
+  TensorI16 xr;                // [N, D] input (INT16 at the residual-1 scale: the residual-1 skip operand)
   // SPLS outputs driving the switches (ESACT mode only): topk_mask, rep, kv_needed, token_rep.
   SplsResult spls;
-  // Expected: q, k, v, attn, oproj, ln1, ffn_hidden, ffn_out, out, and the MAC counters.
+  // Expected: q, k, v, attn, oproj, ln1, ln1r, ffn_hidden, ffn_out, out, out_r, and the MAC counters.
   LayerResult expected;
 };
 
@@ -99,7 +100,7 @@ LayerCase generate_layer_case(const LayerGenRequest& r, const LayerWeightsSet& w
 // SPLS with the given params, the golden layer, tags; the provenance is recorded as given.
 LayerCase layer_case_from_inputs(const std::string& name, const SplsParams& p, std::optional<int> rho_milli,
                                  std::optional<int> tau_milli, const LayerSwitches& sw, const TensorI8& x,
-                                 const LayerWeightsSet& w, const std::string& weights_path,
+                                 const TensorI16& xr, const LayerWeightsSet& w, const std::string& weights_path,
                                  const std::string& weights_sha256, const Json& provenance,
                                  const std::vector<std::string>& extra_tags);
 // Real-model layer cases of a corpus (<config>/layer_real_*/, tagged "real", e.g. written by

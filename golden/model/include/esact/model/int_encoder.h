@@ -57,7 +57,8 @@ class IntBertEncoder : public SentenceEncoder {
 
   // What one sentence went through, layer by layer (for tests and vector export).
   struct Trace {
-    std::vector<TensorI8> inputs;        // [layers] INT8 layer inputs [N, D]
+    std::vector<TensorI8> inputs;        // [layers] INT8 layer inputs x [N, D]
+    std::vector<TensorI16> inputs_r;     // [layers] INT16 layer inputs xr [N, D] (residual 1)
     std::vector<SplsParams> params;      // [layers]
     std::vector<LayerCounters> layers;   // this sentence's counters
     TensorI8 output;                     // last layer output [N, D]
