@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -242,15 +243,28 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
       const int8_t* h1 = &r.ln1.data[static_cast<size_t>(i) * D];
       int64_t kept = F;
       if (ffn.mode == FfnSparsity::Mode::kPredicted) {  // Part III: add-only prediction of FFN-up
-        for (int d = 0; d < D; ++d) h1_codes[static_cast<size_t>(d)] = hlog_encode(h1[d]).packed();
+        const int dims = ffn.pred_dims > 0 && ffn.pred_dims < D ? ffn.pred_dims : D;
+        // The inputs the prediction reads: all D, or the `dims` largest |h1| (ties to the lower index).
+        std::vector<int> order(static_cast<size_t>(D));
+        for (int d = 0; d < D; ++d) order[static_cast<size_t>(d)] = d;
+        if (dims < D)
+          std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(h1[a]) > std::abs(h1[b]); });
+        for (int k = 0; k < dims; ++k)
+          h1_codes[static_cast<size_t>(k)] = hlog_encode(h1[order[static_cast<size_t>(k)]]).packed();
         kept = 0;
         for (int f = 0; f < F; ++f) {
-          const int32_t pred = w.b1[static_cast<size_t>(f)] +
-                               hlog_dot_packed(h1_codes.data(), &w1_codes[static_cast<size_t>(f) * D], D);
+          const uint8_t* wc = &w1_codes[static_cast<size_t>(f) * D];
+          int32_t pred = w.b1[static_cast<size_t>(f)];
+          if (dims == D) {
+            pred += hlog_dot_packed(h1_codes.data(), wc, D);
+          } else {
+            const int32_t* t = hlog_product_table();
+            for (int k = 0; k < dims; ++k) pred += t[(h1_codes[static_cast<size_t>(k)] << 6) | wc[order[static_cast<size_t>(k)]]];
+          }
           keep[static_cast<size_t>(f)] = requant_i16(pred, qp.up[f]) >= ffn.theta;
           kept += keep[static_cast<size_t>(f)];
         }
-        r.ffn_pred_pairs += static_cast<int64_t>(D) * F;
+        r.ffn_pred_pairs += static_cast<int64_t>(dims) * F;
       }
       row_times(h1, D, w.w1, 0, F, w.b1.data(), acc.data());
       int8_t* hidden = &r.ffn_hidden.data[static_cast<size_t>(i) * F];

@@ -87,6 +87,8 @@ constexpr char kUsage[] =
     "                      FFN-down rows) or predicted (add-only HLog prediction of FFN-up decides; skips\n"
     "                      FFN-up and FFN-down of dropped neurons, costs D additions per token and neuron)\n"
     "  --ffn-theta X       threshold on the GELU input, real units (default 0; GELU(x) ~ 0 for x < -3)\n"
+    "  --ffn-pred-dims K   predicted mode: predict from the K largest |h1| inputs only (K additions per\n"
+    "                      token and neuron instead of D; default 0 = all D)\n"
     "  --ffn-fill X        dropped neurons stand for GELU(X) instead of 0 (folded into a static FFN-down\n"
     "                      bias: no MAC); default: 0\n"
     "\n"
@@ -236,6 +238,8 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
       else if (m == "exact") a.ffn.mode = FfnSparsity::Mode::kExact;
       else if (m == "predicted") a.ffn.mode = FfnSparsity::Mode::kPredicted;
       else throw UsageError("--ffn-skip must be off, exact or predicted, got '" + m + "'");
+    } else if (opt == "--ffn-pred-dims") {
+      a.ffn.pred_dims = static_cast<int>(parse_count(opt, value(), 0, 8192));
     } else if (opt == "--ffn-fill") {
       a.ffn.use_fill = true;
       a.ffn.fill = parse_theta("--ffn-fill", value());
@@ -347,6 +351,7 @@ std::string ffn_text(const FfnSparsity& f) {
   std::snprintf(buf, sizeof buf, "%s theta %.3f", f.mode == FfnSparsity::Mode::kExact ? "exact" : "predicted",
                 f.theta / 1024.0);
   std::string t = buf;
+  if (f.mode == FfnSparsity::Mode::kPredicted && f.pred_dims > 0) t += " dims " + std::to_string(f.pred_dims);
   if (f.use_fill) {
     std::snprintf(buf, sizeof buf, " fill GELU(%.3f)", f.fill / 1024.0);
     t += buf;

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "esact/hlog.h"
@@ -37,11 +38,22 @@ Ref reference_ffn(const HwConfig& cfg, int L, const LayerWeights& w, const Tenso
   for (int i = 0; i < L; ++i) {
     std::vector<int64_t> g(static_cast<size_t>(F)), c(static_cast<size_t>(F), 0);
     std::vector<bool> keep(static_cast<size_t>(F), true);
+    // Inputs the prediction reads: the pred_dims largest |h1| (selection by counting: d is in when
+    // fewer than pred_dims inputs beat it, a beat being larger |h1| or equal |h1| at a lower index).
+    std::vector<bool> used(static_cast<size_t>(D), true);
+    if (ffn.pred_dims > 0 && ffn.pred_dims < D)
+      for (int d = 0; d < D; ++d) {
+        int beaten = 0;
+        for (int e = 0; e < D; ++e)
+          beaten += std::abs(h1(i, e)) > std::abs(h1(i, d)) || (std::abs(h1(i, e)) == std::abs(h1(i, d)) && e < d);
+        used[static_cast<size_t>(d)] = beaten < ffn.pred_dims;
+      }
     for (int f = 0; f < F; ++f) {
       int64_t up = w.b1[static_cast<size_t>(f)], pred = w.b1[static_cast<size_t>(f)];
       for (int d = 0; d < D; ++d) {
         up += static_cast<int64_t>(h1(i, d)) * w.w1(d, f);
-        pred += static_cast<int64_t>(hlog_value(hlog_encode(h1(i, d)))) * hlog_value(hlog_encode(w.w1(d, f)));
+        if (used[static_cast<size_t>(d)])
+          pred += static_cast<int64_t>(hlog_value(hlog_encode(h1(i, d)))) * hlog_value(hlog_encode(w.w1(d, f)));
       }
       const int64_t g_in = clampv(rq_floor(up, q.up[f]), -32768, 32767);
       const int64_t p_in = clampv(rq_floor(pred, q.up[f]), -32768, 32767);
@@ -81,7 +93,8 @@ void check_against_reference(const char* config, int L, uint64_t seed, const Ffn
   CHECK(r.executed.ffn_down == ref.kept * cfg.D);
   const bool predicted = ffn.mode == FfnSparsity::Mode::kPredicted;
   CHECK(r.executed.ffn_up == (predicted ? ref.kept * cfg.D : static_cast<int64_t>(L) * cfg.D * cfg.F));
-  CHECK(r.ffn_pred_pairs == (predicted ? static_cast<int64_t>(L) * cfg.D * cfg.F : 0));
+  const int64_t dims = ffn.pred_dims > 0 && ffn.pred_dims < cfg.D ? ffn.pred_dims : cfg.D;
+  CHECK(r.ffn_pred_pairs == (predicted ? static_cast<int64_t>(L) * dims * cfg.F : 0));
 }
 
 }  // namespace
@@ -118,6 +131,13 @@ TEST_CASE("ffn sparsity: exact and predicted modes against the independent refer
         f.use_fill = fill;
         f.fill = -2048;  // GELU(-2)
         check_against_reference("tiny", 16, 40 + static_cast<uint64_t>(theta & 7), f);
+        if (mode == FfnSparsity::Mode::kPredicted) {
+          for (int dims : {1, 8, 31}) {
+            CAPTURE(dims);
+            f.pred_dims = dims;
+            check_against_reference("tiny", 16, 50 + static_cast<uint64_t>(dims), f);
+          }
+        }
       }
     }
   }

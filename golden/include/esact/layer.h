@@ -70,6 +70,9 @@ struct FfnSparsity {
   // use_fill: FFN-down then computes b2 + sum_{f dropped} c_f W2[f] + sum_{f kept} G_f W2[f], which
   // is b2' + sum_{f kept} (G_f - c_f) W2[f] with the static bias b2' = b2 + sum_f c_f W2[f]: still
   // no MAC for a dropped neuron (9-bit signed operand, as for the probabilities of xV).
+  // kPredicted: 0 = predict from all D inputs; else only from the pred_dims inputs of largest |h1[i][d]|
+  // (ties to the lower index), costing pred_dims instead of D additions per (token, neuron).
+  int pred_dims = 0;
   bool use_fill = false;
   int32_t fill = 0;  // INT16 GELU-input units (2^-10)
   bool on() const { return mode != Mode::kOff; }
