@@ -50,6 +50,9 @@ void LayerCounters::add(const LayerCounters& o) {
   head_followers += o.head_followers;
   token_followers += o.token_followers;
   kv_rows_skipped += o.kv_rows_skipped;
+  ffn_pred_pairs += o.ffn_pred_pairs;
+  ffn_neurons += o.ffn_neurons;
+  ffn_neurons_kept += o.ffn_neurons_kept;
 }
 
 LayerCounters EncoderCounters::total() const {
@@ -114,8 +117,13 @@ std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace*
       r = run_layer(cfg, p, w, x, xr, nullptr, LayerSwitches::dense());
     } else {
       const SplsResult spls = run_spls(cfg, p, x, w.wq, w.wk);
-      r = run_layer(cfg, p, w, x, xr, &spls, settings_.switches);
-      c.pred_pairs = spls.counters.pred_pairs;
+      r = run_layer(cfg, p, w, x, xr, &spls, settings_.switches, settings_.ffn);
+      c.pred_pairs = spls.counters.pred_pairs + r.ffn_pred_pairs;
+      c.ffn_pred_pairs = r.ffn_pred_pairs;
+      if (settings_.ffn.on()) {
+        c.ffn_neurons = r.ffn_neurons;
+        c.ffn_neurons_kept = r.ffn_neurons_kept;
+      }
       c.spls_executed = spls.counters.executed;
       c.head_followers = spls.counters.head_followers;
       c.token_followers = spls.counters.token_followers;

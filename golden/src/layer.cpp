@@ -1,8 +1,11 @@
 // Integer-only post-LN encoder layer, docs/spec.md Part II sections 15-20.
 #include "esact/layer.h"
 
+#include "esact/hlog.h"
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -196,7 +199,7 @@ void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant
 // ---------------------------------------------------------------- section 18: projection, FFN, LN
 
 void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI16& xr,
-                    const SplsResult* spls, const LayerSwitches& sw, LayerResult& r) {
+                    const SplsResult* spls, const LayerSwitches& sw, LayerResult& r, const FfnSparsity& ffn) {
   const int N = cfg.N, D = cfg.D, F = cfg.F, L = p.L;
   const LayerQuant& qp = w.quant;
   r.oproj = TensorI16({N, D});
@@ -209,6 +212,17 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
   r.executed.oproj = r.executed.ffn_up = r.executed.ffn_down = 0;
   std::vector<int32_t> acc(static_cast<size_t>(std::max(D, F)));
   std::vector<int32_t> resid(static_cast<size_t>(D));
+  r.ffn_pred_pairs = r.ffn_neurons = r.ffn_neurons_kept = 0;
+  std::vector<uint8_t> keep(static_cast<size_t>(F), 1);
+  std::vector<int8_t> fill_row(static_cast<size_t>(F));
+  std::vector<uint8_t> w1_codes, h1_codes;  // kPredicted: HLog(W1) transposed [F][D], HLog(h1[i])
+  if (ffn.mode == FfnSparsity::Mode::kPredicted) {
+    w1_codes.resize(static_cast<size_t>(F) * D);
+    h1_codes.resize(static_cast<size_t>(D));
+    for (int d = 0; d < D; ++d)
+      for (int f = 0; f < F; ++f)
+        w1_codes[static_cast<size_t>(f) * D + d] = hlog_encode(w.w1(d, f)).packed();
+  }
   for (int i = 0; i < L; ++i) {
     const int t = token_rep_of(spls, i);
     const bool token_follower = t != i;
@@ -229,16 +243,61 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
     if (sw.reuse_ffn && token_follower) {
       for (int c = 0; c < D; ++c) r.ffn_out(i, c) = r.ffn_out(t, c);
     } else {
-      row_times(&r.ln1.data[static_cast<size_t>(i) * D], D, w.w1, 0, F, w.b1.data(), acc.data());
+      const int8_t* h1 = &r.ln1.data[static_cast<size_t>(i) * D];
+      int64_t kept = F;
+      if (ffn.mode == FfnSparsity::Mode::kPredicted) {  // Part III: add-only prediction of FFN-up
+        const int dims = ffn.pred_dims > 0 && ffn.pred_dims < D ? ffn.pred_dims : D;
+        // The inputs the prediction reads: all D, or the `dims` largest |h1| (ties to the lower index).
+        std::vector<int> order(static_cast<size_t>(D));
+        for (int d = 0; d < D; ++d) order[static_cast<size_t>(d)] = d;
+        if (dims < D)
+          std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return std::abs(h1[a]) > std::abs(h1[b]); });
+        for (int k = 0; k < dims; ++k)
+          h1_codes[static_cast<size_t>(k)] = hlog_encode(h1[order[static_cast<size_t>(k)]]).packed();
+        kept = 0;
+        for (int f = 0; f < F; ++f) {
+          const uint8_t* wc = &w1_codes[static_cast<size_t>(f) * D];
+          int32_t pred = w.b1[static_cast<size_t>(f)];
+          if (dims == D) {
+            pred += hlog_dot_packed(h1_codes.data(), wc, D);
+          } else {
+            const int32_t* t = hlog_product_table();
+            for (int k = 0; k < dims; ++k) pred += t[(h1_codes[static_cast<size_t>(k)] << 6) | wc[order[static_cast<size_t>(k)]]];
+          }
+          keep[static_cast<size_t>(f)] = requant_i16(pred, qp.up[f]) >= ffn.theta;
+          kept += keep[static_cast<size_t>(f)];
+        }
+        r.ffn_pred_pairs += static_cast<int64_t>(dims) * F;
+      }
+      row_times(h1, D, w.w1, 0, F, w.b1.data(), acc.data());
       int8_t* hidden = &r.ffn_hidden.data[static_cast<size_t>(i) * F];
+      if (ffn.mode == FfnSparsity::Mode::kExact) kept = 0;
       for (int f = 0; f < F; ++f) {
         const int16_t g_in = requant_i16(acc[static_cast<size_t>(f)], qp.up[f]);
-        hidden[f] = requant_i8(igelu_raw(g_in), qp.gelu[f]);
+        if (ffn.mode == FfnSparsity::Mode::kExact) {
+          keep[static_cast<size_t>(f)] = g_in >= ffn.theta;
+          kept += keep[static_cast<size_t>(f)];
+        }
+        hidden[f] = keep[static_cast<size_t>(f)] ? requant_i8(igelu_raw(g_in), qp.gelu[f]) : int8_t{0};
       }
-      row_times(hidden, F, w.w2, 0, D, w.b2.data(), acc.data());
+      // A zero hidden value contributes nothing to FFN-down: dropped neurons' rows of W2 are skipped.
+      // With a fill value, dropped neurons contribute c_f (folded into a static bias, see layer.h).
+      if (ffn.on() && ffn.use_fill) {
+        std::copy(hidden, hidden + F, fill_row.begin());
+        for (int f = 0; f < F; ++f)
+          if (!keep[static_cast<size_t>(f)]) fill_row[static_cast<size_t>(f)] = requant_i8(igelu_raw(static_cast<int16_t>(ffn.fill)), qp.gelu[f]);
+        row_times(fill_row.data(), F, w.w2, 0, D, w.b2.data(), acc.data());
+      } else {
+        row_times(hidden, F, w.w2, 0, D, w.b2.data(), acc.data());
+      }
       for (int c = 0; c < D; ++c) r.ffn_out(i, c) = requant_i16(acc[static_cast<size_t>(c)], qp.down[c]);
-      r.executed.ffn_up += static_cast<int64_t>(D) * F;
-      r.executed.ffn_down += static_cast<int64_t>(F) * D;
+      const bool up_skips = ffn.mode == FfnSparsity::Mode::kPredicted;
+      r.executed.ffn_up += static_cast<int64_t>(D) * (up_skips ? kept : F);
+      r.executed.ffn_down += static_cast<int64_t>(D) * kept;
+      if (ffn.on()) {
+        r.ffn_neurons += F;
+        r.ffn_neurons_kept += kept;
+      }
     }
     // Residual 2 and LayerNorm 2, for every token.
     for (int c = 0; c < D; ++c)
@@ -269,12 +328,13 @@ TensorI16 widen_input(const TensorI8& x, int shift) {
 }
 
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
-                      const SplsResult* spls, const LayerSwitches& sw) {
-  return run_layer(cfg, p, w, x, widen_input(x, kSyntheticResShift), spls, sw);
+                      const SplsResult* spls, const LayerSwitches& sw, const FfnSparsity& ffn) {
+  return run_layer(cfg, p, w, x, widen_input(x, kSyntheticResShift), spls, sw, ffn);
 }
 
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
-                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw) {
+                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw,
+                      const FfnSparsity& ffn) {
   cfg.validate();
   p.validate(cfg);
   w.validate(cfg);
@@ -286,7 +346,7 @@ LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeigh
   r.dense = dense_macs(cfg, p);
   generate_qkv(cfg, p, w, x, spls, sw, r);
   attention(cfg, p, w.quant, r.q, r.k, r.v, spls, sw, r);
-  output_and_ffn(cfg, p, w, xr, spls, sw, r);
+  output_and_ffn(cfg, p, w, xr, spls, sw, r, ffn);
   return r;
 }
 

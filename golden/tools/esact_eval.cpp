@@ -82,12 +82,22 @@ constexpr char kUsage[] =
     "  --rho-milli R  --tau-milli T  --window W  --vote V\n"
     "  --no-skip-q --no-skip-kv --no-topk-attn --no-reuse-attn --no-reuse-oproj --no-reuse-ffn\n"
     "                      turn one ESACT skip off; --dense-switches turns every one off\n"
+    "  --ffn-skip MODE     proposed FFN-neuron sparsity (docs/spec.md Part III, golden model only):\n"
+    "                      off (default), exact (drop neurons whose FFN-up output is below theta; skips\n"
+    "                      FFN-down rows) or predicted (add-only HLog prediction of FFN-up decides; skips\n"
+    "                      FFN-up and FFN-down of dropped neurons, costs D additions per token and neuron)\n"
+    "  --ffn-theta X       threshold on the GELU input, real units (default 0; GELU(x) ~ 0 for x < -3)\n"
+    "  --ffn-pred-dims K   predicted mode: predict from the K largest |h1| inputs only (K additions per\n"
+    "                      token and neuron instead of D; default 0 = all D)\n"
+    "  --ffn-fill X        dropped neurons stand for GELU(X) instead of 0 (folded into a static FFN-down\n"
+    "                      bias: no MAC); default: 0\n"
     "\n"
     "sweep options (comma-separated lists; the grid is their product):\n"
     "  --rho LIST          rho in 1/1000 (default 250)\n"
     "  --tau LIST          tau in 1/1000 (default 500,750)\n"
     "  --window LIST       w (default 4,8)\n"
     "  --vote LIST         V (default 12,6,3)\n"
+    "  --ffn-theta LIST    FFN-neuron thresholds (real units, e.g. -1,-0.5,0; needs --ffn-skip)\n"
     "  --json FILE         table as JSON (default sweep.json)\n"
     "  --svg FILE          plot, MAC reduction vs Spearman (default sweep.svg)\n"
     "\n"
@@ -128,6 +138,17 @@ std::vector<int> parse_list(const std::string& option, const std::string& text, 
   return out;
 }
 
+// A real GELU-input threshold -> INT16 with 10 fraction bits (spec section 12), round to nearest.
+int32_t parse_theta(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const double v = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v < -32.0 ||
+      v > 31.0)
+    throw UsageError(option + " expects a number in -32..31 (GELU-input units), got '" + text + "'");
+  return static_cast<int32_t>(std::lround(v * 1024.0));
+}
+
 struct Args {
   std::string command;
   std::string split = "dev";
@@ -142,6 +163,8 @@ struct Args {
   std::string json_path, svg_path, out_dir;
   std::optional<int> rho, tau, window, vote;
   LayerSwitches switches = LayerSwitches::esact();
+  FfnSparsity ffn;
+  std::vector<double> ffn_theta_list;
   std::vector<int> rho_list{250}, tau_list{500, 750}, window_list{4, 8}, vote_list{12, 6, 3};
   std::vector<int> lines, layers{0, 3, 5};
   size_t sentences = 2;
@@ -209,6 +232,28 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
       a.switches.reuse_oproj = false;
     } else if (opt == "--no-reuse-ffn") {
       a.switches.reuse_ffn = false;
+    } else if (opt == "--ffn-skip") {
+      const std::string m = value();
+      if (m == "off") a.ffn.mode = FfnSparsity::Mode::kOff;
+      else if (m == "exact") a.ffn.mode = FfnSparsity::Mode::kExact;
+      else if (m == "predicted") a.ffn.mode = FfnSparsity::Mode::kPredicted;
+      else throw UsageError("--ffn-skip must be off, exact or predicted, got '" + m + "'");
+    } else if (opt == "--ffn-pred-dims") {
+      a.ffn.pred_dims = static_cast<int>(parse_count(opt, value(), 0, 8192));
+    } else if (opt == "--ffn-fill") {
+      a.ffn.use_fill = true;
+      a.ffn.fill = parse_theta("--ffn-fill", value());
+    } else if (opt == "--ffn-theta" && command != "sweep") {
+      a.ffn.theta = parse_theta("--ffn-theta", value());
+    } else if (opt == "--ffn-theta" && command == "sweep") {
+      const std::string list = value();
+      size_t start = 0;
+      while (true) {
+        const size_t comma = list.find(',', start);
+        a.ffn_theta_list.push_back(parse_theta("--ffn-theta", list.substr(start, comma - start)) / 1024.0);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
     } else if (opt == "--dense-switches") {
       a.switches = LayerSwitches::dense();
     } else if (command == "sweep" && opt == "--rho") {
@@ -242,6 +287,8 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
     }
   }
   if (command == "export-vectors" && a.out_dir.empty()) throw UsageError("export-vectors needs --out DIR");
+  if (!a.ffn_theta_list.empty() && !a.ffn.on())
+    throw UsageError("--ffn-theta LIST needs --ffn-skip exact or predicted");
   return a;
 }
 
@@ -294,7 +341,22 @@ EsactSettings settings_of(const Args& a, const HwConfig& cfg) {
   if (a.window) s.window = *a.window;
   if (a.vote) s.vote = *a.vote;
   s.switches = a.switches;
+  s.ffn = a.ffn;
   return s;
+}
+
+std::string ffn_text(const FfnSparsity& f) {
+  if (!f.on()) return "off";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s theta %.3f", f.mode == FfnSparsity::Mode::kExact ? "exact" : "predicted",
+                f.theta / 1024.0);
+  std::string t = buf;
+  if (f.mode == FfnSparsity::Mode::kPredicted && f.pred_dims > 0) t += " dims " + std::to_string(f.pred_dims);
+  if (f.use_fill) {
+    std::snprintf(buf, sizeof buf, " fill GELU(%.3f)", f.fill / 1024.0);
+    t += buf;
+  }
+  return t;
 }
 
 std::string switches_text(const LayerSwitches& s) {
@@ -375,8 +437,13 @@ void print_run(const RunResult& r, const std::string& split, int H) {
   if (!r.counters) return;
   const LayerCounters t = r.counters->total();
   if (r.settings) {
-    std::printf("  SPLS: rho %d/1000, tau %d/1000, w %d, V %d; switches %s\n", r.settings->rho_milli,
-                r.settings->tau_milli, r.settings->window, r.settings->vote, switches_text(r.settings->switches).c_str());
+    std::printf("  SPLS: rho %d/1000, tau %d/1000, w %d, V %d; switches %s; FFN-neuron sparsity %s\n",
+                r.settings->rho_milli, r.settings->tau_milli, r.settings->window, r.settings->vote,
+                switches_text(r.settings->switches).c_str(), ffn_text(r.settings->ffn).c_str());
+    if (r.settings->ffn.on())
+      std::printf("  FFN neurons kept %.2f%% of %lld (token, neuron) pairs; FFN prediction additions %lld\n",
+                  100.0 * ratio(t.ffn_neurons_kept, t.ffn_neurons), static_cast<long long>(t.ffn_neurons),
+                  static_cast<long long>(t.ffn_pred_pairs));
   }
   std::printf("  %-10s %16s %16s %9s %8s\n", "component", "dense MACs", "executed MACs", "reduction", "share");
   for (const Component& c : kComponents) {
@@ -425,6 +492,10 @@ Json counters_json(const LayerCounters& c, int64_t sentences, int H) {
   o.set("head_follower_rate", Json(ratio(c.head_followers, c.head_rows)));
   o.set("token_follower_rate", Json(ratio(c.token_followers, c.tokens - sentences)));
   o.set("kv_rows_skipped_rate", Json(ratio(c.kv_rows_skipped, c.tokens * H)));
+  if (c.ffn_neurons > 0) {
+    o.set("ffn_neurons_kept_rate", Json(ratio(c.ffn_neurons_kept, c.ffn_neurons)));
+    o.set("ffn_prediction_additions", Json(static_cast<long long>(c.ffn_pred_pairs)));
+  }
   return o;
 }
 
@@ -445,6 +516,7 @@ Json run_json(const RunResult& r, int H) {
     s.set("window", Json(r.settings->window));
     s.set("vote", Json(r.settings->vote));
     s.set("switches", Json(switches_text(r.settings->switches)));
+    s.set("ffn_sparsity", Json(ffn_text(r.settings->ffn)));
     o.set("spls", s);
   }
   if (r.counters) {
@@ -681,7 +753,14 @@ int run_sweep(const Args& a) {
           s.tau_milli = tau;
           s.window = w;
           s.vote = v;
-          grid.push_back(s);
+          if (a.ffn_theta_list.empty()) {
+            grid.push_back(s);
+          } else {
+            for (double th : a.ffn_theta_list) {
+              s.ffn.theta = static_cast<int32_t>(std::lround(th * 1024.0));
+              grid.push_back(s);
+            }
+          }
         }
   std::vector<RunResult> runs;
   std::vector<SweepPoint> pts;
@@ -689,7 +768,8 @@ int run_sweep(const Args& a) {
     const EsactSettings& s = grid[g];
     const std::string label = "esact " + std::to_string(g + 1) + "/" + std::to_string(grid.size()) + " rho=" +
                               std::to_string(s.rho_milli) + " tau=" + std::to_string(s.tau_milli) +
-                              " w=" + std::to_string(s.window) + " V=" + std::to_string(s.vote);
+                              " w=" + std::to_string(s.window) + " V=" + std::to_string(s.vote) +
+                              (s.ffn.on() ? " ffn=" + ffn_text(s.ffn) : std::string());
     runs.push_back(run_one(*ctx, a, pairs, "esact", &s, label));
     const LayerCounters t = runs.back().counters->total();
     pts.push_back({s, runs.back().eval.spearman, mac_reduction(t), mac_reduction(t, 1.0)});
@@ -706,7 +786,9 @@ int run_sweep(const Args& a) {
                 100.0 * pts[g].red, 100.0 * pts[g].red_pred);
     for (const Component& c : kComponents)
       std::printf(" %5.1f%%", 100.0 * (1.0 - ratio(t.executed.*(c.field), t.dense.*(c.field))));
-    std::printf(" | %5.1f%% %5.1f%%\n", 100.0 * ratio(t.head_followers, t.head_rows), 100.0 * ratio(t.token_followers, token_rows));
+    std::printf(" | %5.1f%% %5.1f%%", 100.0 * ratio(t.head_followers, t.head_rows), 100.0 * ratio(t.token_followers, token_rows));
+    if (grid[g].ffn.on()) std::printf(" | ffn %s", ffn_text(grid[g].ffn).c_str());
+    std::printf("\n");
   }
   std::printf("(red = total MAC reduction, MACs only; red+p = with prediction additions counted as MACs; hfol/tfol = head/token follower rates)\n");
   const double target = 0.52;

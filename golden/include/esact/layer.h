@@ -58,6 +58,28 @@ struct LayerSwitches {
   bool any() const { return skip_q || skip_kv || topk_attn || reuse_attn || reuse_oproj || reuse_ffn; }
 };
 
+// Proposed method change, not in the v0 RTL (docs/spec.md Part III): FFN-neuron sparsity. A hidden
+// neuron f of token i is "kept" when its GELU input (INT16, 10 fraction bits) is >= theta; a dropped
+// neuron contributes G[i][f] = 0 and costs no FFN-down MACs. kExact decides from the exact FFN-up
+// output (all FFN-up MACs run); kPredicted decides from an add-only HLog prediction of the FFN-up
+// accumulator, b1[f] + sum_d hlog_product(HLog(h1[i][d]), HLog(W1[d][f])) (spec sections 1-2), so a
+// dropped neuron costs no FFN-up MACs either, at D prediction additions per (token, neuron).
+struct FfnSparsity {
+  enum class Mode { kOff, kExact, kPredicted };
+  Mode mode = Mode::kOff;
+  int32_t theta = 0;  // INT16 GELU-input units (2^-10): keep when (predicted) input >= theta
+  // Dropped neurons stand for c_f = sat_8(requant(igelu_raw(fill), gelu[f])) instead of 0 when
+  // use_fill: FFN-down then computes b2 + sum_{f dropped} c_f W2[f] + sum_{f kept} G_f W2[f], which
+  // is b2' + sum_{f kept} (G_f - c_f) W2[f] with the static bias b2' = b2 + sum_f c_f W2[f]: still
+  // no MAC for a dropped neuron (9-bit signed operand, as for the probabilities of xV).
+  // kPredicted: 0 = predict from all D inputs; else only from the pred_dims inputs of largest |h1[i][d]|
+  // (ties to the lower index), costing pred_dims instead of D additions per (token, neuron).
+  int pred_dims = 0;
+  bool use_fill = false;
+  int32_t fill = 0;  // INT16 GELU-input units (2^-10)
+  bool on() const { return mode != Mode::kOff; }
+};
+
 // Multiply-accumulates per component (spec section 20).
 struct LayerMacs {
   int64_t q = 0, k = 0, v = 0, qk = 0, av = 0, oproj = 0, ffn_up = 0, ffn_down = 0;
@@ -85,6 +107,9 @@ struct LayerResult {
   TensorI8 out;              // [N, D] layer output y (INT8: the next layer's x)
   TensorI16 out_r;           // [N, D] layer output yr (INT16: the next layer's xr)
   LayerMacs executed, dense;
+  int64_t ffn_pred_pairs = 0;   // FfnSparsity::kPredicted: prediction additions (Part III)
+  int64_t ffn_neurons = 0;      // FfnSparsity on: (token, neuron) pairs of computed FFN rows
+  int64_t ffn_neurons_kept = 0; //   of which kept
 };
 
 // ---- Stages (each one spec section; run_layer chains them) ----
@@ -101,8 +126,10 @@ void attention(const HwConfig& cfg, const SplsParams& p, const LayerQuant& quant
 std::vector<uint8_t> attention_columns(const HwConfig& cfg, const SplsParams& p, const SplsResult* spls,
                                        const LayerSwitches& sw, int h, int i);
 // Section 18: output projection, residual, LN1, FFN, residual, LN2 (with the section 19 reuse).
+// `ffn` (Part III, golden only) defaults to off: exactly the v0 layer.
 void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI16& xr,
-                    const SplsResult* spls, const LayerSwitches& sw, LayerResult& r);
+                    const SplsResult* spls, const LayerSwitches& sw, LayerResult& r,
+                    const FfnSparsity& ffn = {});
 // Dense MAC counts for L valid tokens (section 20).
 LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p);
 
@@ -110,14 +137,15 @@ LayerMacs dense_macs(const HwConfig& cfg, const SplsParams& p);
 // x: INT8 [N, D], the QKV (and SPLS) operand; xr: INT16 [N, D], the residual-1 skip operand at the
 // scale of the output-projection branch. Rows >= L of both are zero.
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
-                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw);
+                      const TensorI16& xr, const SplsResult* spls, const LayerSwitches& sw,
+                      const FfnSparsity& ffn = {});
 // xr = x * 2^shift: the residual input of a producer that has only the INT8 x (synthetic data).
 TensorI16 widen_input(const TensorI8& x, int shift);
 // The synthetic weights' residual-1 scale: xr = x * 2^kSyntheticResShift.
 constexpr int kSyntheticResShift = 4;
 // run_layer with xr = widen_input(x, kSyntheticResShift) (tests and synthetic vectors).
 LayerResult run_layer(const HwConfig& cfg, const SplsParams& p, const LayerWeights& w, const TensorI8& x,
-                      const SplsResult* spls, const LayerSwitches& sw);
+                      const SplsResult* spls, const LayerSwitches& sw, const FfnSparsity& ffn = {});
 
 // ---- Synthetic data for tests and vectors ----
 

@@ -25,6 +25,7 @@ enum class IntMode { kDense, kEsact };
 struct EsactSettings {
   int rho_milli = 250, tau_milli = 750, window = 4, vote = 12;
   LayerSwitches switches = LayerSwitches::esact();
+  FfnSparsity ffn;  // Part III proposal (golden only): FFN-neuron sparsity, off by default
   // From the configuration's SPLS defaults (configs/<name>.cfg).
   static EsactSettings from_config(const HwConfig& cfg);
 };
@@ -40,6 +41,9 @@ struct LayerCounters {
   int64_t head_followers = 0;
   int64_t token_followers = 0;
   int64_t kv_rows_skipped = 0;
+  int64_t ffn_pred_pairs = 0;    // Part III: FFN-up prediction additions (included in pred_pairs)
+  int64_t ffn_neurons = 0;       // Part III: (token, neuron) pairs of computed FFN rows
+  int64_t ffn_neurons_kept = 0;  //   of which kept
   void add(const LayerCounters& o);
 };
 
