@@ -1183,6 +1183,9 @@ module esact_layer_top
       assign src_ready = fo_ready_q[src] && (ln1_cnt_q > ln_in_tok_q[e]);
     end
     assign ln_in_valid[e] = load_done && (ln_in_tok_q[e] < len_q) && src_ready;
+    // Block-local temporaries of this loop stay out of the waves (traced, Verilator keeps them as
+    // model members, a store per lane and cycle: docs/debugging.md); the block's outputs are traced.
+    /*verilator tracing_off*/
     always_comb begin
       for (int unsigned c = 0; c < W; c++) begin
         dcol_t d;
@@ -1195,6 +1198,7 @@ module esact_layer_top
         ln_rq16_l[e][c]  = ln_r_rq[e][32'(ln_par_b[e]) * W + c];
       end
     end
+    /*verilator tracing_on*/
     // each output beat goes out twice (INT8, then INT16) and is popped with the second; LN1's only
     // with dbg (without it LN1 pops straight into the buffers)
     assign ln_out_ready[e] = ((e == 0) && !dbg_q) || (ln_grant[e] && ln_half_q[e]);

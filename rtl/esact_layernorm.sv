@@ -75,6 +75,9 @@ module esact_layernorm
   logic signed [39:0] c_cur [Lanes];
   logic        [63:0] sq_sum;
   logic signed [31:0] in_sum;
+  // Block-local temporaries of this loop stay out of the waves (traced, Verilator keeps them as
+  // model members, a store per lane and cycle: docs/debugging.md); the block's outputs are traced.
+  /*verilator tracing_off*/
   always_comb begin
     sq_sum = '0;
     for (int unsigned l = 0; l < Lanes; l++) begin
@@ -86,8 +89,12 @@ module esact_layernorm
     in_sum = '0;
     for (int unsigned l = 0; l < Lanes; l++) in_sum = in_sum + 32'(in_r_i[l]);
   end
+  /*verilator tracing_on*/
 
   // normalise, scale, shift, requantise
+  // Block-local temporaries of this loop stay out of the waves (traced, Verilator keeps them as
+  // model members, a store per lane and cycle: docs/debugging.md); the block's outputs are traced.
+  /*verilator tracing_off*/
   always_comb begin
     for (int unsigned l = 0; l < Lanes; l++) begin
       logic signed [79:0] prod;
@@ -101,6 +108,7 @@ module esact_layernorm
       out_y16_o[l]  = sat16(requant_round(t, rq16_i[l]));
     end
   end
+  /*verilator tracing_on*/
 
   // digit-by-digit square root and restoring division, several iterations per cycle
   logic [63:0] srem_d, sroot_d, sbit_d;

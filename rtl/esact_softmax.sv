@@ -76,6 +76,9 @@ module esact_softmax
   end
 
   // exponentials of the stored beat b_q (sum and out passes)
+  // Block-local temporaries of this loop stay out of the waves (traced, Verilator keeps them as
+  // model members, a store per lane and cycle: docs/debugging.md); the block's outputs are traced.
+  /*verilator tracing_off*/
   always_comb begin
     beat_sum = '0;
     for (int unsigned l = 0; l < Lanes; l++) begin
@@ -85,8 +88,12 @@ module esact_softmax
       beat_sum = beat_sum + 32'(e_cur[l]);
     end
   end
+  /*verilator tracing_on*/
 
   // normalise: (e * recip + 2^23) >> 24, saturated to 255
+  // Block-local temporaries of this loop stay out of the waves (traced, Verilator keeps them as
+  // model members, a store per lane and cycle: docs/debugging.md); the block's outputs are traced.
+  /*verilator tracing_off*/
   always_comb begin
     for (int unsigned l = 0; l < Lanes; l++) begin
       logic [49:0] p;
@@ -95,6 +102,7 @@ module esact_softmax
       out_prob_o[l] = (p > 50'd255) ? 8'd255 : p[7:0];
     end
   end
+  /*verilator tracing_on*/
 
   assign out_valid_o = (state_q == SOut);
   assign out_last_o  = (NbW'(b_q) + NbW'(1) == nb_q);

@@ -803,6 +803,10 @@ module esact_spls_top
   // sparsity corners of the results, watched on the output stream
   logic out_hs;
   assign out_hs = out_valid_o && out_ready_i;
+  // Coverage-only bookkeeping (all_follow_q, none_follow_q, len_mask below) stays out of the
+  // waves: without --coverage the covers are dropped and, untraced, so is this logic; traced, the
+  // model would compute it every cycle (docs/debugging.md).
+  /*verilator tracing_off*/
   logic all_follow_q, none_follow_q;  // rows 1.. of the current head: all / none follow
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -816,6 +820,7 @@ module esact_spls_top
       else                        none_follow_q <= 1'b0;
     end
   end
+  /*verilator tracing_on*/
   cov_head_all_followers: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                      out_hs && out_kind_o == OutKv && all_follow_q && len_q > LenW'(1));
   cov_head_no_followers:  cover property (@(posedge clk_i) disable iff (!rst_ni)
@@ -831,10 +836,12 @@ module esact_spls_top
                                      out_row_o - out_rep_o == w_q);
   // K/V sets: every valid key needed (nothing skipped), and at most k keys (all rows share one
   // representative mask; the least K/V work a head can have)
+  /*verilator tracing_off*/
   logic [N-1:0] len_mask;
   always_comb begin
     for (int unsigned j = 0; j < N; j++) len_mask[j] = (LenW'(j) < len_q);
   end
+  /*verilator tracing_on*/
   cov_kv_all_needed: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                      out_hs && out_kind_o == OutKv && out_mask_o == len_mask);
   cov_kv_minimal:    cover property (@(posedge clk_i) disable iff (!rst_ni)

@@ -45,6 +45,10 @@ module esact_token_vote
     end
   end
 
+  // The vote's block-local counters (best_cnt, best_rep, cnt) and loop indices stay out of the
+  // waves: traced, Verilator keeps them as model members and every increment becomes a store
+  // (docs/debugging.md); the result, token_rep, is traced.
+  /*verilator tracing_off*/
   always_comb begin
     logic [VoteW-1:0] best_cnt;
     logic [RowW-1:0]  best_rep;
@@ -63,6 +67,7 @@ module esact_token_vote
     end
     token_rep = (best_cnt >= v_i && best_cnt != '0) ? best_rep : row_i;
   end
+  /*verilator tracing_on*/
 
   // -----------------------------------------------------------------------------------------------
   // Output register

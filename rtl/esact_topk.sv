@@ -98,6 +98,9 @@ module esact_topk
     end
   end
 
+  // The rank loop's temporaries (j, rank) and indices stay out of the waves: traced, they become
+  // model members and the N x P rank increments stores (docs/debugging.md); keep_new is traced.
+  /*verilator tracing_off*/
   always_comb begin
     keep_new = '0;
     for (int unsigned p = 0; p < P; p++) begin
@@ -116,6 +119,7 @@ module esact_topk
       end
     end
   end
+  /*verilator tracing_on*/
 
   assign rk_active = full_q[rd_q];
   assign rk_last   = is_last_blk(rcol_q, len_i);
