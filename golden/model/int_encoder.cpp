@@ -1,5 +1,6 @@
 #include "esact/model/int_encoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -117,7 +118,9 @@ std::vector<float> IntBertEncoder::embed_traced(const Encoding& encoding, Trace*
       r = run_layer(cfg, p, w, x, xr, nullptr, LayerSwitches::dense());
     } else {
       const SplsResult spls = run_spls(cfg, p, x, w.wq, w.wk);
-      r = run_layer(cfg, p, w, x, xr, &spls, settings_.switches, settings_.ffn);
+      FfnSparsity ffn = settings_.ffn;
+      if (settings_.ffn_fill && l < settings_.ffn_fill->size()) ffn.fill_values = (*settings_.ffn_fill)[l].data();
+      r = run_layer(cfg, p, w, x, xr, &spls, settings_.switches, ffn);
       c.pred_pairs = spls.counters.pred_pairs + r.ffn_pred_pairs;
       c.ffn_pred_pairs = r.ffn_pred_pairs;
       if (settings_.ffn.on()) {
@@ -165,6 +168,47 @@ void IntBertEncoder::reset_counters() {
   std::lock_guard<std::mutex> g(lock_);
   totals_ = EncoderCounters{};
   totals_.layers.resize(q_.layers.size());
+}
+
+std::vector<std::vector<int8_t>> calibrate_ffn_fill(const BertWeights& weights, const QuantizedBert& q,
+                                                    const std::vector<Encoding>& encodings, int32_t theta) {
+  const HwConfig& cfg = q.cfg;
+  const int D = cfg.D, F = cfg.F;
+  const size_t layers = q.layers.size();
+  std::vector<std::vector<int64_t>> sum(layers, std::vector<int64_t>(static_cast<size_t>(F), 0));
+  std::vector<std::vector<int64_t>> count(layers, std::vector<int64_t>(static_cast<size_t>(F), 0));
+  const IntBertEncoder dense(weights, q, IntMode::kDense);
+  std::vector<int64_t> acc(static_cast<size_t>(F));
+  for (const Encoding& e : encodings) {
+    IntBertEncoder::Trace t;
+    dense.embed_traced(e, &t);
+    for (size_t l = 0; l < layers; ++l) {
+      const LayerWeights& w = q.layers[l];
+      const LayerResult r = run_layer(cfg, t.params[l], w, t.inputs[l], t.inputs_r[l], nullptr, LayerSwitches::dense());
+      for (int i = 0; i < t.params[l].L; ++i) {
+        for (int f = 0; f < F; ++f) acc[static_cast<size_t>(f)] = w.b1[static_cast<size_t>(f)];
+        for (int d = 0; d < D; ++d) {
+          const int64_t h = r.ln1(i, d);
+          for (int f = 0; f < F; ++f) acc[static_cast<size_t>(f)] += h * w.w1(d, f);
+        }
+        for (int f = 0; f < F; ++f) {
+          if (requant_i16(static_cast<int32_t>(acc[static_cast<size_t>(f)]), w.quant.up[f]) < theta) {
+            sum[l][static_cast<size_t>(f)] += r.ffn_hidden(i, f);
+            count[l][static_cast<size_t>(f)] += 1;
+          }
+        }
+      }
+    }
+  }
+  std::vector<std::vector<int8_t>> fill(layers, std::vector<int8_t>(static_cast<size_t>(F), 0));
+  for (size_t l = 0; l < layers; ++l)
+    for (int f = 0; f < F; ++f) {
+      const int64_t n = count[l][static_cast<size_t>(f)];
+      if (n > 0)
+        fill[l][static_cast<size_t>(f)] = static_cast<int8_t>(std::max<int64_t>(
+            -128, std::min<int64_t>(127, std::llround(static_cast<double>(sum[l][static_cast<size_t>(f)]) / static_cast<double>(n)))));
+    }
+  return fill;
 }
 
 }  // namespace esact::model

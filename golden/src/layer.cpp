@@ -282,10 +282,12 @@ void output_and_ffn(const HwConfig& cfg, const SplsParams& p, const LayerWeights
       }
       // A zero hidden value contributes nothing to FFN-down: dropped neurons' rows of W2 are skipped.
       // With a fill value, dropped neurons contribute c_f (folded into a static bias, see layer.h).
-      if (ffn.on() && ffn.use_fill) {
+      if (ffn.on() && (ffn.use_fill || ffn.fill_values)) {
         std::copy(hidden, hidden + F, fill_row.begin());
         for (int f = 0; f < F; ++f)
-          if (!keep[static_cast<size_t>(f)]) fill_row[static_cast<size_t>(f)] = requant_i8(igelu_raw(static_cast<int16_t>(ffn.fill)), qp.gelu[f]);
+          if (!keep[static_cast<size_t>(f)])
+            fill_row[static_cast<size_t>(f)] = ffn.fill_values ? ffn.fill_values[f]
+                                                               : requant_i8(igelu_raw(static_cast<int16_t>(ffn.fill)), qp.gelu[f]);
         row_times(fill_row.data(), F, w.w2, 0, D, w.b2.data(), acc.data());
       } else {
         row_times(hidden, F, w.w2, 0, D, w.b2.data(), acc.data());

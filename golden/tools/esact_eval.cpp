@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -90,7 +91,8 @@ constexpr char kUsage[] =
     "  --ffn-pred-dims K   predicted mode: predict from the K largest |h1| inputs only (K additions per\n"
     "                      token and neuron instead of D; default 0 = all D)\n"
     "  --ffn-fill X        dropped neurons stand for GELU(X) instead of 0 (folded into a static FFN-down\n"
-    "                      bias: no MAC); default: 0\n"
+    "                      bias: no MAC); 'calibrated': per layer and neuron, the mean INT8 GELU output\n"
+    "                      over the calibration tokens whose GELU input is below theta; default: 0\n"
     "\n"
     "sweep options (comma-separated lists; the grid is their product):\n"
     "  --rho LIST          rho in 1/1000 (default 250)\n"
@@ -170,6 +172,7 @@ struct Args {
   size_t sentences = 2;
   std::string prefix = "real_";
   std::string export_from = "esact";
+  bool ffn_fill_calibrated = false;  // --ffn-fill calibrated
   bool layer_cases = false;  // export-vectors: also encoder-layer cases (kind "layer")
 };
 
@@ -241,8 +244,13 @@ Args parse_args(const std::string& command, const std::vector<std::string>& args
     } else if (opt == "--ffn-pred-dims") {
       a.ffn.pred_dims = static_cast<int>(parse_count(opt, value(), 0, 8192));
     } else if (opt == "--ffn-fill") {
-      a.ffn.use_fill = true;
-      a.ffn.fill = parse_theta("--ffn-fill", value());
+      const std::string v = value();
+      if (v == "calibrated") {
+        a.ffn_fill_calibrated = true;
+      } else {
+        a.ffn.use_fill = true;
+        a.ffn.fill = parse_theta("--ffn-fill", v);
+      }
     } else if (opt == "--ffn-theta" && command != "sweep") {
       a.ffn.theta = parse_theta("--ffn-theta", value());
     } else if (opt == "--ffn-theta" && command == "sweep") {
@@ -302,6 +310,8 @@ struct Context {
   BertWeights weights;
   std::optional<QuantizedBert> quant;
   double calib_seconds = 0.0;
+  std::vector<Encoding> calib_encodings;  // the INT8 calibration sentences, encoded
+  std::map<int32_t, std::shared_ptr<const std::vector<std::vector<int8_t>>>> ffn_fill;  // by theta
 };
 
 std::unique_ptr<Context> load_context(const Args& a) {
@@ -328,6 +338,7 @@ const QuantizedBert& quantized(Context& ctx, const Args& a) {
   CalibrationStats stats = calibrate(ctx.weights, encodings, a.threads);
   stats.source = description;
   ctx.quant = quantize(ctx.weights, stats, ctx.cfg);
+  ctx.calib_encodings = std::move(encodings);
   ctx.calib_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "quantised %zu layers to INT8 (%s; calibration %.1f s)\n", ctx.quant->layers.size(),
                description.c_str(), ctx.calib_seconds);
@@ -345,12 +356,14 @@ EsactSettings settings_of(const Args& a, const HwConfig& cfg) {
   return s;
 }
 
-std::string ffn_text(const FfnSparsity& f) {
+std::string ffn_text(const EsactSettings& es) {
+  const FfnSparsity& f = es.ffn;
   if (!f.on()) return "off";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s theta %.3f", f.mode == FfnSparsity::Mode::kExact ? "exact" : "predicted",
                 f.theta / 1024.0);
   std::string t = buf;
+  if (es.ffn_fill) t += " fill calibrated";
   if (f.mode == FfnSparsity::Mode::kPredicted && f.pred_dims > 0) t += " dims " + std::to_string(f.pred_dims);
   if (f.use_fill) {
     std::snprintf(buf, sizeof buf, " fill GELU(%.3f)", f.fill / 1024.0);
@@ -398,8 +411,21 @@ RunResult run_one(Context& ctx, const Args& a, const std::vector<StsPair>& pairs
     if (a.max_length > static_cast<size_t>(ctx.cfg.N))
       throw UsageError("--max-length exceeds N = " + std::to_string(ctx.cfg.N) + " of configuration " + a.config);
     const QuantizedBert& q = quantized(ctx, a);
-    int_encoder = std::make_unique<IntBertEncoder>(ctx.weights, q, mode == "int8" ? IntMode::kDense : IntMode::kEsact,
-                                                   settings ? *settings : EsactSettings::from_config(ctx.cfg));
+    EsactSettings s = settings ? *settings : EsactSettings::from_config(ctx.cfg);
+    if (mode == "esact" && s.ffn.on() && a.ffn_fill_calibrated) {
+      auto it = ctx.ffn_fill.find(s.ffn.theta);
+      if (it == ctx.ffn_fill.end()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto table = std::make_shared<const std::vector<std::vector<int8_t>>>(
+            calibrate_ffn_fill(ctx.weights, q, ctx.calib_encodings, s.ffn.theta));
+        std::fprintf(stderr, "calibrated per-neuron FFN fill for theta %.3f on %zu sentences (%.1f s)\n",
+                     s.ffn.theta / 1024.0, ctx.calib_encodings.size(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        it = ctx.ffn_fill.emplace(s.ffn.theta, table).first;
+      }
+      s.ffn_fill = it->second;
+    }
+    int_encoder = std::make_unique<IntBertEncoder>(ctx.weights, q, mode == "int8" ? IntMode::kDense : IntMode::kEsact, s);
     encoder = int_encoder.get();
   }
   ProgressReporter progress("stsb " + a.split + " " + label, pairs.size());
@@ -410,7 +436,7 @@ RunResult run_one(Context& ctx, const Args& a, const std::vector<StsPair>& pairs
   r.cpu_seconds = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   progress.finish();
   if (int_encoder) r.counters = int_encoder->counters();
-  if (mode == "esact" && settings) r.settings = *settings;
+  if (mode == "esact" && settings) r.settings = int_encoder->settings();
   return r;
 }
 
@@ -439,7 +465,7 @@ void print_run(const RunResult& r, const std::string& split, int H) {
   if (r.settings) {
     std::printf("  SPLS: rho %d/1000, tau %d/1000, w %d, V %d; switches %s; FFN-neuron sparsity %s\n",
                 r.settings->rho_milli, r.settings->tau_milli, r.settings->window, r.settings->vote,
-                switches_text(r.settings->switches).c_str(), ffn_text(r.settings->ffn).c_str());
+                switches_text(r.settings->switches).c_str(), ffn_text(*r.settings).c_str());
     if (r.settings->ffn.on())
       std::printf("  FFN neurons kept %.2f%% of %lld (token, neuron) pairs; FFN prediction additions %lld\n",
                   100.0 * ratio(t.ffn_neurons_kept, t.ffn_neurons), static_cast<long long>(t.ffn_neurons),
@@ -516,7 +542,7 @@ Json run_json(const RunResult& r, int H) {
     s.set("window", Json(r.settings->window));
     s.set("vote", Json(r.settings->vote));
     s.set("switches", Json(switches_text(r.settings->switches)));
-    s.set("ffn_sparsity", Json(ffn_text(r.settings->ffn)));
+    s.set("ffn_sparsity", Json(ffn_text(*r.settings)));
     o.set("spls", s);
   }
   if (r.counters) {
@@ -769,7 +795,7 @@ int run_sweep(const Args& a) {
     const std::string label = "esact " + std::to_string(g + 1) + "/" + std::to_string(grid.size()) + " rho=" +
                               std::to_string(s.rho_milli) + " tau=" + std::to_string(s.tau_milli) +
                               " w=" + std::to_string(s.window) + " V=" + std::to_string(s.vote) +
-                              (s.ffn.on() ? " ffn=" + ffn_text(s.ffn) : std::string());
+                              (s.ffn.on() ? " ffn=" + ffn_text(s) : std::string());
     runs.push_back(run_one(*ctx, a, pairs, "esact", &s, label));
     const LayerCounters t = runs.back().counters->total();
     pts.push_back({s, runs.back().eval.spearman, mac_reduction(t), mac_reduction(t, 1.0)});
@@ -787,7 +813,7 @@ int run_sweep(const Args& a) {
     for (const Component& c : kComponents)
       std::printf(" %5.1f%%", 100.0 * (1.0 - ratio(t.executed.*(c.field), t.dense.*(c.field))));
     std::printf(" | %5.1f%% %5.1f%%", 100.0 * ratio(t.head_followers, t.head_rows), 100.0 * ratio(t.token_followers, token_rows));
-    if (grid[g].ffn.on()) std::printf(" | ffn %s", ffn_text(grid[g].ffn).c_str());
+    if (grid[g].ffn.on()) std::printf(" | ffn %s", ffn_text(*runs[g].settings).c_str());
     std::printf("\n");
   }
   std::printf("(red = total MAC reduction, MACs only; red+p = with prediction additions counted as MACs; hfol/tfol = head/token follower rates)\n");

@@ -60,7 +60,9 @@ Ref reference_ffn(const HwConfig& cfg, int L, const LayerWeights& w, const Tenso
       if (ffn.mode == FfnSparsity::Mode::kExact) keep[static_cast<size_t>(f)] = g_in >= ffn.theta;
       if (ffn.mode == FfnSparsity::Mode::kPredicted) keep[static_cast<size_t>(f)] = p_in >= ffn.theta;
       g[static_cast<size_t>(f)] = clampv(rq_floor(igelu_raw(static_cast<int16_t>(g_in)), q.gelu[f]), -128, 127);
-      if (ffn.use_fill)
+      if (ffn.fill_values)
+        c[static_cast<size_t>(f)] = ffn.fill_values[f];
+      else if (ffn.use_fill)
         c[static_cast<size_t>(f)] = clampv(rq_floor(igelu_raw(static_cast<int16_t>(ffn.fill)), q.gelu[f]), -128, 127);
       ref.kept += keep[static_cast<size_t>(f)];
     }
@@ -163,4 +165,17 @@ TEST_CASE("ffn sparsity: a planted difference is caught, and thresholds really d
   for (int i = 0; i < L; ++i)
     for (int o = 0; o < cfg.D; ++o) diff += r.ffn_out(i, o) != other.fo[static_cast<size_t>(i) * cfg.D + o];
   CHECK(diff > 0);
+}
+
+TEST_CASE("ffn sparsity: per-neuron fill values (calibrated form) against the reference") {
+  const HwConfig cfg = config_by_name("tiny");
+  std::vector<int8_t> fill(static_cast<size_t>(cfg.F));
+  for (int f = 0; f < cfg.F; ++f) fill[static_cast<size_t>(f)] = static_cast<int8_t>((f * 37) % 11 - 7);
+  for (auto mode : {FfnSparsity::Mode::kExact, FfnSparsity::Mode::kPredicted}) {
+    FfnSparsity f;
+    f.mode = mode;
+    f.theta = -300;
+    f.fill_values = fill.data();
+    check_against_reference("tiny", 16, 91, f);
+  }
 }

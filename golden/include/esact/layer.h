@@ -77,6 +77,9 @@ struct FfnSparsity {
   int pred_dims = 0;
   bool use_fill = false;
   int32_t fill = 0;  // INT16 GELU-input units (2^-10)
+  // Per-neuron fill (F INT8 values c_f, e.g. calibrated means of G over dropped inputs); overrides
+  // `fill` when set. Not owned.
+  const int8_t* fill_values = nullptr;
   bool on() const { return mode != Mode::kOff; }
 };
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct EsactSettings {
   int rho_milli = 250, tau_milli = 750, window = 4, vote = 12;
   LayerSwitches switches = LayerSwitches::esact();
   FfnSparsity ffn;  // Part III proposal (golden only): FFN-neuron sparsity, off by default
+  // Optional per-layer, per-neuron fill values ([layers][F]); layer l uses ffn_fill[l] as
+  // FfnSparsity::fill_values. Shared, so settings stay cheap to copy.
+  std::shared_ptr<const std::vector<std::vector<int8_t>>> ffn_fill;
   // From the configuration's SPLS defaults (configs/<name>.cfg).
   static EsactSettings from_config(const HwConfig& cfg);
 };
@@ -93,5 +97,11 @@ class IntBertEncoder : public SentenceEncoder {
 // Reduction figures from counters: 1 - executed / dense, optionally with prediction additions
 // counted as MACs (`add_weight` MACs per addition; 1.0 = an addition costs as much as a MAC).
 double mac_reduction(const LayerCounters& c, double add_weight = 0.0);
+
+// Calibrated per-neuron fill for FfnSparsity (Part III): runs the INT8 dense forward over the
+// calibration encodings and returns, per layer and FFN neuron, round(mean of G[i][f]) over the
+// tokens whose exact GELU input is below `theta` (0 where none is).
+std::vector<std::vector<int8_t>> calibrate_ffn_fill(const BertWeights& weights, const QuantizedBert& q,
+                                                    const std::vector<Encoding>& encodings, int32_t theta);
 
 }  // namespace esact::model
