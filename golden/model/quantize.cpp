@@ -484,31 +484,35 @@ QuantizedBert quantize(const BertWeights& weights, const CalibrationStats& stats
   return q;
 }
 
+namespace {
+
+// The float embedding output of the valid tokens (L x D), after checking the encoding fits q's shape.
+std::vector<float> checked_embedding(const BertWeights& weights, const QuantizedBert& q, const Encoding& enc) {
+  const size_t L = enc.valid_length;
+  if (L < 1 || L > static_cast<size_t>(q.cfg.N))
+    fail("encoding has " + std::to_string(L) + " valid tokens, configuration '" + q.cfg.name + "' holds 1.." +
+         std::to_string(q.cfg.N));
+  for (size_t i = 0; i < L; ++i)
+    if (enc.attention_mask[i] == 0) fail("valid tokens must come first (attention mask)");
+  return embed_float(weights, enc, L);
+}
+
+}  // namespace
+
 TensorI8 quantize_embeddings(const BertWeights& weights, const QuantizedBert& q, const Encoding& enc) {
   const size_t L = enc.valid_length;
   const int N = q.cfg.N, D = q.cfg.D;
-  if (L < 1 || L > static_cast<size_t>(N))
-    fail("encoding has " + std::to_string(L) + " valid tokens, configuration '" + q.cfg.name + "' holds 1.." +
-         std::to_string(N));
-  for (size_t i = 0; i < L; ++i)
-    if (enc.attention_mask[i] == 0) fail("valid tokens must come first (attention mask)");
-  const std::vector<float> h = embed_float(weights, enc, L);
+  const std::vector<float> h = checked_embedding(weights, q, enc);
   TensorI8 x({N, D});
   for (size_t i = 0; i < L * static_cast<size_t>(D); ++i)
     x.data[i] = sat_i8(static_cast<int64_t>(std::nearbyint(h[i] / q.in_scale_channel[0][i % static_cast<size_t>(D)])));
   return x;
 }
 
-
 TensorI16 quantize_embeddings_residual(const BertWeights& weights, const QuantizedBert& q, const Encoding& enc) {
   const size_t L = enc.valid_length;
   const int N = q.cfg.N, D = q.cfg.D;
-  if (L < 1 || L > static_cast<size_t>(N))
-    fail("encoding has " + std::to_string(L) + " valid tokens, configuration '" + q.cfg.name + "' holds 1.." +
-         std::to_string(N));
-  for (size_t i = 0; i < L; ++i)
-    if (enc.attention_mask[i] == 0) fail("valid tokens must come first (attention mask)");
-  const std::vector<float> h = embed_float(weights, enc, L);
+  const std::vector<float> h = checked_embedding(weights, q, enc);
   TensorI16 x({N, D});
   const double inv = 1.0 / q.res_scale[0];
   for (size_t i = 0; i < L * static_cast<size_t>(D); ++i)
